@@ -1,0 +1,62 @@
+/**
+ * Configuration, read once from the environment and checked at boot.
+ * Every default is explained on its own line; `.env.example` lists them all.
+ */
+import { resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
+
+export interface Config {
+  host: string
+  port: number
+  /** postgres://… for a real PostGIS; undefined for the embedded database. */
+  databaseUrl: string | undefined
+  /** Embedded database directory. */
+  dataDir: string
+  /** Load the Chaoyang fixture when the grid is empty. */
+  seedFixture: boolean
+  /** Largest request body, bytes (imports are the big ones). */
+  bodyLimit: number
+  statementTimeoutMs: number
+  logLevel: string
+}
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url))
+
+export class ConfigError extends Error {}
+
+function int(env: NodeJS.ProcessEnv, key: string, fallback: number, min: number, max: number): number {
+  const raw = env[key]
+  if (raw === undefined || raw === '') return fallback
+  const v = Number(raw)
+  if (!Number.isInteger(v) || v < min || v > max) throw new ConfigError(`${key}=${raw}: expected an integer ${min}…${max}`)
+  return v
+}
+
+function bool(env: NodeJS.ProcessEnv, key: string, fallback: boolean): boolean {
+  const raw = env[key]
+  if (raw === undefined || raw === '') return fallback
+  if (/^(1|true|yes)$/i.test(raw)) return true
+  if (/^(0|false|no)$/i.test(raw)) return false
+  throw new ConfigError(`${key}=${raw}: expected true or false`)
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const databaseUrl = env.DATABASE_URL || undefined
+  if (databaseUrl && !/^postgres(ql)?:\/\//.test(databaseUrl)) throw new ConfigError('DATABASE_URL must start with postgres://')
+  return {
+    // Loopback by default: exposing the service is a deliberate choice.
+    host: env.HOST || '127.0.0.1',
+    // 3000 is free on the development machines; PORT overrides.
+    port: int(env, 'PORT', 3000, 0, 65535),
+    databaseUrl,
+    // Under the project so a fresh clone needs no setup; WANGGE_DATA_DIR moves it.
+    dataDir: resolve(env.WANGGE_DATA_DIR || resolve(ROOT, '.data/pglite')),
+    // A new user should see a district, not an empty map.
+    seedFixture: bool(env, 'WANGGE_SEED_FIXTURE', true),
+    // 32 MiB: the 8,423-cell grid is ≈ 4 MiB; larger grids go through the CLI.
+    bodyLimit: int(env, 'WANGGE_BODY_LIMIT', 32 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
+    // 30 s: longer than any import of a district, short enough to stop a runaway query.
+    statementTimeoutMs: int(env, 'WANGGE_STATEMENT_TIMEOUT_MS', 30_000, 100, 3_600_000),
+    logLevel: env.LOG_LEVEL || 'info',
+  }
+}

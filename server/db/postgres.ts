@@ -1,0 +1,61 @@
+/** The server backend: PostgreSQL + PostGIS through a pg Pool. */
+import pg from 'pg'
+import type { Database, Queryable, QueryResult, Row } from './types.ts'
+
+export interface PostgresOptions {
+  connectionString: string
+  /** Longest a statement may run before PostgreSQL cancels it, in ms. */
+  statementTimeoutMs?: number
+  /** Pool size; two cores here, so a handful of connections keeps them busy. */
+  max?: number
+}
+
+function wrap(client: pg.Pool | pg.PoolClient): Queryable {
+  return {
+    async query<R extends object = Row>(sql: string, params?: readonly unknown[]): Promise<QueryResult<R>> {
+      const res = await client.query<R>(sql, params ? [...params] : undefined)
+      return { rows: res.rows, affectedRows: res.rowCount ?? 0 }
+    },
+  }
+}
+
+export async function openPostgres(opts: PostgresOptions): Promise<Database> {
+  const pool = new pg.Pool({
+    connectionString: opts.connectionString,
+    // A runaway query stops inside the database rather than holding a connection.
+    statement_timeout: opts.statementTimeoutMs ?? 30_000,
+    max: opts.max ?? 8,
+    // Idle connections are closed after 30 s so a restarted server is not left with dead ones.
+    idleTimeoutMillis: 30_000,
+  })
+  // An idle client that loses its connection (server restart) emits here; without a
+  // listener the process would crash. The pool drops it and makes a new one on demand.
+  pool.on('error', () => {})
+  // Fail at boot, not at the first request, when the server is unreachable.
+  await pool.query('SELECT 1')
+  const base = wrap(pool)
+  return {
+    kind: 'postgres',
+    query: base.query,
+    async transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
+      const client = await pool.connect()
+      try {
+        await client.query('BEGIN')
+        const result = await fn(wrap(client))
+        await client.query('COMMIT')
+        return result
+      } catch (err) {
+        await client.query('ROLLBACK').catch(() => {})
+        throw err
+      } finally {
+        client.release()
+      }
+    },
+    async exec(sql: string): Promise<void> {
+      await pool.query(sql)
+    },
+    async close(): Promise<void> {
+      await pool.end()
+    },
+  }
+}

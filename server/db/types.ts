@@ -1,0 +1,32 @@
+/**
+ * The one small interface every part of the code uses to reach the database,
+ * whether it is the embedded PGlite or a real PostgreSQL + PostGIS through pg.
+ */
+
+/** A row as returned by a query: column name to value. */
+export type Row = Record<string, unknown>
+
+export interface QueryResult<R extends object = Row> {
+  rows: R[]
+  /** Rows inserted, updated or deleted, where the backend reports it. */
+  affectedRows: number
+}
+
+/** Anything that can run a parameterised statement: the database or a transaction. */
+export interface Queryable {
+  query<R extends object = Row>(sql: string, params?: readonly unknown[]): Promise<QueryResult<R>>
+}
+
+export type BackendKind = 'pglite' | 'postgres'
+
+export interface Database extends Queryable {
+  readonly kind: BackendKind
+  /**
+   * Runs `fn` inside BEGIN … COMMIT on one connection; any throw rolls back and
+   * is rethrown. Nested calls are not supported: pass the transaction down.
+   */
+  transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>
+  /** Runs several statements separated by semicolons, with no parameters (migrations). */
+  exec(sql: string): Promise<void>
+  close(): Promise<void>
+}

@@ -1,0 +1,144 @@
+/**
+ * Test databases without paying the cold start per file.
+ *
+ * A template is made once per content (migrations + the fixture's generator),
+ * under a lock so parallel test files wait for one builder:
+ * - embedded: a PGlite data directory under .data/test-templates/, copied per test file;
+ * - real PostGIS (DATABASE_URL): a template database, cloned with CREATE DATABASE … TEMPLATE.
+ * Each test file gets its own copy, dropped at teardown.
+ */
+import { createHash, randomBytes } from 'node:crypto'
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import pg from 'pg'
+import { openDatabase } from '../../server/db/index.ts'
+import type { Database } from '../../server/db/types.ts'
+import { ensureFixture } from '../../fixtures/load.ts'
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url))
+const TEMPLATES = join(ROOT, '.data/test-templates')
+
+export type TemplateName = 'empty' | 'chaoyang'
+
+export interface TestDatabase {
+  db: Database
+  /** Closes and deletes this copy. */
+  cleanup(): Promise<void>
+}
+
+function templateKey(name: TemplateName): string {
+  const h = createHash('sha1')
+  const migrations = join(ROOT, 'server/migrations')
+  for (const f of readdirSync(migrations).sort()) h.update(f).update(readFileSync(join(migrations, f)))
+  if (name === 'chaoyang') {
+    for (const f of ['grids/generate.ts', 'server/repositories/grid-import.ts', 'grids/import-validate.ts']) {
+      if (existsSync(join(ROOT, f))) h.update(readFileSync(join(ROOT, f)))
+    }
+  }
+  return `${name}_${h.digest('hex').slice(0, 10)}`
+}
+
+async function fill(db: Database, name: TemplateName): Promise<void> {
+  if (name === 'chaoyang') await ensureFixture(db)
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms))
+
+/** Runs `build` once across processes, using a directory as the lock. */
+async function withDirLock(lock: string, done: () => boolean, build: () => Promise<void>): Promise<void> {
+  mkdirSync(TEMPLATES, { recursive: true })
+  for (;;) {
+    if (done()) return
+    try {
+      mkdirSync(lock)
+    } catch {
+      // Someone else is building; a lock older than 10 minutes is from a killed run.
+      try {
+        if (Date.now() - statSync(lock).mtimeMs > 600_000) rmSync(lock, { recursive: true, force: true })
+      } catch { /* gone already */ }
+      await sleep(250)
+      continue
+    }
+    try {
+      if (!done()) await build()
+    } finally {
+      rmSync(lock, { recursive: true, force: true })
+    }
+  }
+}
+
+async function pgliteCopy(name: TemplateName): Promise<TestDatabase> {
+  const key = templateKey(name)
+  const template = join(TEMPLATES, key)
+  await withDirLock(`${template}.lock`, () => existsSync(template), async () => {
+    const building = `${template}.building`
+    rmSync(building, { recursive: true, force: true })
+    const db = await openDatabase({ dataDir: join(building, 'pg') })
+    await fill(db, name)
+    await db.close()
+    renameSync(building, template)
+  })
+  const dir = join(tmpdir(), `wangge-test-${process.pid}-${randomBytes(4).toString('hex')}`)
+  cpSync(template, dir, { recursive: true })
+  const db = await openDatabase({ dataDir: join(dir, 'pg') })
+  return {
+    db,
+    async cleanup() {
+      await db.close()
+      rmSync(dir, { recursive: true, force: true })
+    },
+  }
+}
+
+function withDatabase(url: string, database: string): string {
+  const u = new URL(url)
+  u.pathname = `/${database}`
+  return u.toString()
+}
+
+async function postgresCopy(url: string, name: TemplateName): Promise<TestDatabase> {
+  const key = `wangge_tpl_${templateKey(name)}`
+  const admin = new pg.Client({ connectionString: url })
+  await admin.connect()
+  try {
+    // Session lock: one builder of templates at a time on this server.
+    await admin.query('SELECT pg_advisory_lock(20051107)')
+    const exists = await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [key])
+    if (!exists.rows.length) {
+      const building = `${key}_building`
+      await admin.query(`DROP DATABASE IF EXISTS ${building}`)
+      await admin.query(`CREATE DATABASE ${building}`)
+      const db = await openDatabase({ databaseUrl: withDatabase(url, building) })
+      await fill(db, name)
+      await db.close()
+      await admin.query(`ALTER DATABASE ${building} RENAME TO ${key}`)
+    }
+    const copy = `wangge_t_${process.pid}_${randomBytes(4).toString('hex')}`
+    await admin.query(`CREATE DATABASE ${copy} TEMPLATE ${key}`)
+    await admin.query('SELECT pg_advisory_unlock(20051107)')
+    const db = await openDatabase({ databaseUrl: withDatabase(url, copy) })
+    return {
+      db,
+      async cleanup() {
+        await db.close()
+        const c = new pg.Client({ connectionString: url })
+        await c.connect()
+        await c.query(`DROP DATABASE IF EXISTS ${copy} WITH (FORCE)`)
+        await c.end()
+      },
+    }
+  } finally {
+    await admin.end()
+  }
+}
+
+/** The backend the suite runs on: real PostGIS when DATABASE_URL is set, else embedded. */
+export const backend = process.env.DATABASE_URL ? 'postgres' : 'pglite'
+
+/** A private, migrated database for one test file; `chaoyang` has the fixture grid loaded. */
+export async function testDatabase(name: TemplateName = 'empty'): Promise<TestDatabase> {
+  const url = process.env.DATABASE_URL
+  return url ? postgresCopy(url, name) : pgliteCopy(name)
+}
