@@ -2,7 +2,7 @@
  * Grid import through the API: a good file makes a version; every kind of bad
  * file is answered 4xx with the features and reasons, and leaves nothing behind.
  */
-import t from 'tap'
+import t, { type Test } from 'tap'
 import { readdirSync, readFileSync, writeFileSync, mkdtempSync, rmSync } from 'node:fs'
 import { execFileSync } from 'node:child_process'
 import { join } from 'node:path'
@@ -115,7 +115,7 @@ t.test('every shared invalid GeoJSON fixture is rejected and nothing is written'
 })
 
 /** Posts a grid made bad by `spoil`, expects 422 with the problem at `index`. */
-async function rejects(t: Tap.Test, name: string, spoil: (fc: FeatureCollection) => unknown, expect: { index: number | null; error: string; field?: string | RegExp }): Promise<void> {
+async function rejects(t: Test, name: string, spoil: (fc: FeatureCollection) => unknown, expect: { index: number | null; error: string; field?: string | RegExp }): Promise<void> {
   const before = await counts()
   const fc = smallGrid()
   const body = spoil(fc) ?? fc
@@ -131,11 +131,6 @@ async function rejects(t: Tap.Test, name: string, spoil: (fc: FeatureCollection)
     t.ok(problem.reason.length > 5, `${name}: says why: ${problem.reason}`)
   }
   t.equal(await counts(), before, `${name}: nothing written`)
-}
-
-declare global {
-  // eslint-disable-next-line @typescript-eslint/no-namespace
-  namespace Tap { type Test = Parameters<Parameters<typeof t.test>[1]>[0] }
 }
 
 t.test('bad grids are answered 422 with the feature and reason', async (t) => {

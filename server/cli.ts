@@ -1,0 +1,100 @@
+/**
+ * Command line for planners and operators:
+ *   npm run cli -- import <grid.geojson>     import a grid as a new version (all or nothing)
+ *   npm run cli -- export [--out file]       write the active grid as GeoJSON (stdout by default)
+ *   npm run cli -- generate [--cells N] [--seed N] [--out file]   make a fixture grid file
+ * The database is the one the server would use: DATABASE_URL, else the embedded one.
+ */
+import { readFileSync, writeFileSync } from 'node:fs'
+import { parseArgs } from 'node:util'
+import { loadConfig } from './config.ts'
+import { openDatabase } from './db/index.ts'
+import { validateAndImport, GridRejected } from './repositories/grid-import.ts'
+import { GridRepository } from './repositories/grid-repository.ts'
+import { progressBar } from './progress.ts'
+
+const USAGE = `usage:
+  npm run cli -- import <grid.geojson>
+  npm run cli -- export [--out grid.geojson]
+  npm run cli -- generate [--cells 8423] [--seed 20050101] [--out fixtures/data/grid.geojson]`
+
+async function withDb<T>(fn: (db: Awaited<ReturnType<typeof openDatabase>>) => Promise<T>): Promise<T> {
+  const config = loadConfig()
+  const db = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, statementTimeoutMs: 600_000 })
+  try {
+    return await fn(db)
+  } finally {
+    await db.close()
+  }
+}
+
+async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv
+  const { values, positionals } = parseArgs({
+    args: rest,
+    allowPositionals: true,
+    options: { out: { type: 'string' }, cells: { type: 'string' }, seed: { type: 'string' } },
+  })
+  switch (command) {
+    case 'import': {
+      const file = positionals[0]
+      if (!file) return usage('import needs a file')
+      const read = progressBar('read')
+      const body: unknown = JSON.parse(readFileSync(file, 'utf8'))
+      read.end()
+      return withDb(async (db) => {
+        const progress = progressBar('import')
+        try {
+          const s = await validateAndImport(db, body, `cli:${file}`, progress)
+          progress.end()
+          console.log(`imported grid version ${s.version}: ${s.cells} cells (${s.added} added, ${s.changed} changed, ${s.unchanged} unchanged, ${s.retired} retired), ${s.communities} communities, ${s.subdistricts} subdistricts in ${(s.ms / 1000).toFixed(1)} s`)
+          return 0
+        } catch (err) {
+          progress.end()
+          if (!(err instanceof GridRejected)) throw err
+          console.error(`rejected: ${err.problemCount} problem(s); nothing was written`)
+          for (const p of err.problems.slice(0, 50)) {
+            console.error(`  feature ${p.index ?? '-'}${p.code ? ` (${p.code})` : ''} ${p.field}: ${p.error}: ${p.reason}`)
+          }
+          if (err.problemCount > 50) console.error(`  … and ${err.problemCount - 50} more`)
+          return 1
+        }
+      })
+    }
+    case 'export':
+      return withDb(async (db) => {
+        const body = await new GridRepository(db).exportGeoJSON()
+        if (values.out) {
+          writeFileSync(values.out, body)
+          console.error(`wrote ${values.out} (${(body.length / 1e6).toFixed(1)} MB)`)
+        } else process.stdout.write(body)
+        return 0
+      })
+    case 'generate': {
+      const { generateGrid } = await import('../grids/generate.ts')
+      const cells = values.cells ? Number(values.cells) : undefined
+      const seed = values.seed ? Number(values.seed) : undefined
+      if ((cells !== undefined && !(Number.isInteger(cells) && cells > 0)) || (seed !== undefined && !Number.isInteger(seed))) return usage('--cells and --seed take whole numbers')
+      const out = values.out ?? `fixtures/data/grid-${cells ?? 8423}-${seed ?? 20050101}.geojson`
+      const progress = progressBar('generate')
+      const t0 = performance.now()
+      const fc = generateGrid({ cells, seed, onProgress: progress })
+      progress.end()
+      writeFileSync(out, JSON.stringify(fc))
+      console.log(`wrote ${out}: ${fc.features.length} cells in ${((performance.now() - t0) / 1000).toFixed(1)} s`)
+      return 0
+    }
+    default:
+      return usage(command ? `unknown command ${command}` : 'no command')
+  }
+}
+
+function usage(why: string): number {
+  console.error(`${why}\n${USAGE}`)
+  return 2
+}
+
+main(process.argv.slice(2)).then((code) => process.exit(code), (err: unknown) => {
+  console.error(err instanceof Error ? err.message : err)
+  process.exit(1)
+})
