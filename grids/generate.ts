@@ -26,10 +26,12 @@
  *     closer than 5 cm are merged so that rounding to 7 decimals (~1 cm)
  *     collapses no edge, and every vertex is rounded once.
  *  4. Subdistricts: seeded region growing over cell adjacency from the
- *     anchors with a power distance (weights tuned to the area shares) in a
- *     noise-warped plane, so each subdistrict is one piece with organic
- *     borders that follow cell edges. Communities: k-means seeds inside each
- *     subdistrict, then region growing the same way.
+ *     anchors, cheapest first by a weighted distance (weights tuned to the
+ *     area shares) in a noise-warped plane, so each subdistrict is one piece
+ *     by construction, with organic borders that follow cell edges.
+ *     Communities (~17 cells each): k-means seeds inside each subdistrict,
+ *     region growing the same way with weights tuned towards equal cell
+ *     counts, and the few very small ones merged into a neighbour.
  *  5. Codes: communities and cells are numbered in reading order (rows north
  *     to south, banded by the local size; west to east within a row).
  */
@@ -62,10 +64,7 @@ export interface GenerateOptions {
   cells?: number
   /** Total geodesic area of the district in km²; default 470.8 (Chaoyang's). */
   areaKm2?: number
-  /**
-   * [lon, lat] WGS84 where the layout's reference point goes; default [116.49, 39.95],
-   * which keeps the subdistricts near their real places (the centroid lands ~2 km east).
-   */
+  /** [lon, lat] WGS84 of the district's centroid; default [116.49, 39.95]. */
   center?: [number, number]
   /** Called as stages start (done 0) and end (done = total), and now and then in between. */
   onProgress?: (stage: string, done: number, total: number) => void
@@ -110,8 +109,9 @@ type LayoutRow = readonly [
 ]
 
 // Codes, names and pinyin are those of beijing-townships.csv (xiangyuecn/AreaCity-JsSpider-StatsGov, MIT).
-// Places are approximate real centres; areas are rough shares; cellScale is
-// the cell area relative to the urban core's.
+// Places are approximate real centres (their relative layout is kept; the whole is moved so
+// that the district's centroid is the asked centre); areas are rough shares; cellScale is the
+// cell area relative to the urban core's.
 const CHAOYANG: readonly LayoutRow[] = [
   ['110105001', '建外街道', '建外', 'jian wai', 116.455, 39.905, 3.1, 1],
   ['110105002', '朝外街道', '朝外', 'chao wai', 116.44, 39.922, 1.7, 1],
@@ -132,33 +132,33 @@ const CHAOYANG: readonly LayoutRow[] = [
   ['110105017', '劲松街道', '劲松', 'jing song', 116.463, 39.88, 3.5, 1],
   ['110105018', '潘家园街道', '潘家园', 'pan jia yuan', 116.456, 39.868, 3.5, 1.1],
   ['110105019', '垡头街道', '垡头', 'fa tou', 116.52, 39.858, 5, 2],
-  ['110105021', '南磨房地区', '南磨房地区', 'nan mo fang di qu', 116.49, 39.882, 10, 4.8],
-  ['110105022', '高碑店地区', '高碑店地区', 'gao bei dian di qu', 116.525, 39.905, 12, 6.4],
+  ['110105021', '南磨房地区', '南磨房地区', 'nan mo fang di qu', 116.49, 39.882, 10, 6],
+  ['110105022', '高碑店地区', '高碑店地区', 'gao bei dian di qu', 116.525, 39.905, 12, 8],
   ['110105025', '大屯街道', '大屯', 'da tun', 116.415, 40.007, 7.5, 1.3],
   ['110105026', '望京街道', '望京', 'wang jing', 116.475, 39.995, 6.5, 1.2],
-  ['110105028', '十八里店地区', '十八里店地区', 'shi ba li dian di qu', 116.48, 39.845, 30, 16],
+  ['110105028', '十八里店地区', '十八里店地区', 'shi ba li dian di qu', 116.48, 39.845, 30, 20],
   ['110105031', '奥运村街道', '奥运村', 'ao yun cun', 116.395, 40.012, 13, 2.5],
-  ['110105034', '三间房地区', '三间房地区', 'san jian fang di qu', 116.565, 39.92, 14, 9.6],
-  ['110105035', '管庄地区', '管庄地区', 'guan zhuang di qu', 116.6, 39.91, 22, 19.2],
-  ['110105040', '黑庄户地区', '黑庄户地区', 'hei zhuang hu di qu', 116.61, 39.845, 32, 35.2],
-  ['110105041', '豆各庄地区', '豆各庄地区', 'dou ge zhuang di qu', 116.56, 39.86, 24, 25.6],
-  ['110105042', '王四营地区', '王四营地区', 'wang si ying di qu', 116.52, 39.878, 14, 9.6],
+  ['110105034', '三间房地区', '三间房地区', 'san jian fang di qu', 116.565, 39.92, 14, 12],
+  ['110105035', '管庄地区', '管庄地区', 'guan zhuang di qu', 116.6, 39.91, 22, 24],
+  ['110105040', '黑庄户地区', '黑庄户地区', 'hei zhuang hu di qu', 116.61, 39.845, 32, 44],
+  ['110105041', '豆各庄地区', '豆各庄地区', 'dou ge zhuang di qu', 116.56, 39.86, 24, 32],
+  ['110105042', '王四营地区', '王四营地区', 'wang si ying di qu', 116.52, 39.878, 14, 12],
   ['110105043', '首都机场街道', '首都机场', 'shou du ji chang', 116.6, 40.078, 6, 3],
   ['110105044', '东湖街道', '东湖', 'dong hu', 116.487, 40.01, 4, 1.3],
-  ['110105223', '将台乡', '将台', 'jiang tai', 116.51, 39.978, 18, 6.4],
-  ['110105224', '太阳宫乡', '太阳宫', 'tai yang gong', 116.445, 39.972, 8, 4.8],
-  ['110105227', '小红门乡', '小红门', 'xiao hong men', 116.44, 39.842, 17, 12.8],
-  ['110105229', '平房乡', '平房', 'ping fang', 116.545, 39.945, 16, 9.6],
-  ['110105230', '东风乡', '东风', 'dong feng', 116.49, 39.952, 12, 6.4],
-  ['110105232', '来广营乡', '来广营', 'lai guang ying', 116.455, 40.03, 22, 12.8],
-  ['110105233', '常营回族乡', '常营', 'chang ying', 116.6, 39.935, 9, 9.6],
-  ['110105236', '金盏乡', '金盏', 'jin zhan', 116.645, 39.995, 49, 35.2],
-  ['110105237', '孙河乡', '孙河', 'sun he', 116.53, 40.058, 28, 32],
-  ['110105238', '崔各庄乡', '崔各庄', 'cui ge zhuang', 116.52, 40.02, 33, 25.6],
-  ['110105239', '东坝乡', '东坝', 'dong ba', 116.56, 39.98, 30, 19.2],
+  ['110105223', '将台乡', '将台', 'jiang tai', 116.51, 39.978, 18, 8],
+  ['110105224', '太阳宫乡', '太阳宫', 'tai yang gong', 116.445, 39.972, 8, 6],
+  ['110105227', '小红门乡', '小红门', 'xiao hong men', 116.44, 39.842, 17, 16],
+  ['110105229', '平房乡', '平房', 'ping fang', 116.545, 39.945, 16, 12],
+  ['110105230', '东风乡', '东风', 'dong feng', 116.49, 39.952, 12, 8],
+  ['110105232', '来广营乡', '来广营', 'lai guang ying', 116.455, 40.03, 22, 16],
+  ['110105233', '常营回族乡', '常营', 'chang ying', 116.6, 39.935, 9, 12],
+  ['110105236', '金盏乡', '金盏', 'jin zhan', 116.645, 39.995, 49, 44],
+  ['110105237', '孙河乡', '孙河', 'sun he', 116.53, 40.058, 28, 40],
+  ['110105238', '崔各庄乡', '崔各庄', 'cui ge zhuang', 116.52, 40.02, 33, 32],
+  ['110105239', '东坝乡', '东坝', 'dong ba', 116.56, 39.98, 30, 24],
 ]
 
-// the anchors above are measured from here, whatever centre is asked for
+// the anchors above are measured from here; the layout is then moved to the asked centre
 const REFERENCE_CENTER: [number, number] = [116.49, 39.95]
 
 /** The 43 subdistricts and townships of Chaoyang (110105), by code. */
@@ -177,7 +177,9 @@ export const CHAOYANG_SUBDISTRICTS: readonly SubdistrictInfo[] = CHAOYANG.map(
  * tiling an irregular district of `areaKm2` (geodesic, on the WGS84
  * ellipsoid) without gaps or overlaps, grouped into contiguous communities
  * and the 43 real subdistricts. The same options give byte-identical output.
+ * Coordinates are rounded to 7 decimals; rings are counter-clockwise.
  *
+ * @throws RangeError when an option is out of range (e.g. fewer than 860 cells)
  * @example
  * const grid = generateGrid({ seed: 1, cells: 8423 })
  * grid.features[0].properties.code // '110105001001001'
@@ -380,18 +382,18 @@ function buildLayout(seed: number, areaM2: number): Layout {
     radii[j] = Math.max(0.35 * mean, radii[j] * f)
   }
 
-  // scale to the asked area about the anchors' centroid, so that the subdistricts stay near
-  // their real places (the district's centroid then lies ~2 km east of the reference centre)
-  const { area } = ringAreaCentroid(polarRing(radii, 0, 0))
+  // scale to the asked area, and put the outline's centroid at the origin (the asked centre):
+  // the real layout's centroid lies ~3.5 km east of 116.49 E, so everything moves that far west
+  const { area, x: gx, y: gy } = ringAreaCentroid(polarRing(radii, 0, 0))
   const f = Math.sqrt(areaM2 / area)
   radii = radii.map((r) => r * f)
   for (const a of anchors) {
-    a.x = cx + (a.x - cx) * f
-    a.y = cy + (a.y - cy) * f
+    a.x = (a.x - cx - gx) * f
+    a.y = (a.y - cy - gy) * f
     a.area *= areaM2
   }
-  const ox = cx
-  const oy = cy
+  const ox = -gx * f
+  const oy = -gy * f
   const outline = polarRing(radii, ox, oy)
   let minX = Infinity
   let minY = Infinity
@@ -993,12 +995,9 @@ function cellGeometry(topo: Topology, cellSites: Int32Array, areaM2: number): Ce
     }
     if (ring.length - ringStart[c] < 3) throw new Error(`cell of site ${s} collapsed`)
     const g = ringAreaCentroid(pts)
-    if (g.area <= 0) {
-      // the fans run clockwise in this orientation: reverse, so exteriors are counter-clockwise (RFC 7946)
-      const seg = ring.splice(ringStart[c]).reverse()
-      ring.push(...seg)
-      g.area = -g.area
-    }
+    // Delaunay fans run counter-clockwise with y to the north, as RFC 7946 wants exteriors;
+    // anything else is a degenerate cell, and a bug
+    if (!(g.area > 0)) throw new Error(`cell of site ${s} is not counter-clockwise`)
     area[c] = g.area
     cx[c] = g.x
     cy[c] = g.y
@@ -1126,8 +1125,10 @@ function assignSubdistricts(cells: Cells, layout: Layout, seed: number): Subdist
     }
   }
 
-  const seeds = nearestDistinctCells(
-    cells,
+  const seeds = nearestDistinct(
+    all,
+    cells.cx,
+    cells.cy,
     anchors.map((a) => [a.x, a.y]),
   )
   const of = new Int32Array(cells.count).fill(-1)
@@ -1136,23 +1137,38 @@ function assignSubdistricts(cells: Cells, layout: Layout, seed: number): Subdist
   return { of }
 }
 
-/** For each point, the nearest cell (by centroid) not already taken by an earlier point. */
-function nearestDistinctCells(cells: Cells, points: number[][], among?: number[]): number[] {
-  const pool = among ?? Array.from({ length: cells.count }, (_, c) => c)
-  const taken = new Set<number>()
+/** For each point, the nearest item of `pool` (by xs, ys) that no earlier point has taken. */
+function nearestDistinct(pool: ArrayLike<number>, xs: Float64Array, ys: Float64Array, points: number[][]): number[] {
+  const n = pool.length
+  const coords = new Float64Array(2 * n)
+  for (let i = 0; i < n; i++) {
+    coords[2 * i] = xs[pool[i]]
+    coords[2 * i + 1] = ys[pool[i]]
+  }
+  const delaunay = new Delaunay(coords)
+  const taken = new Uint8Array(n)
+  const d2 = (i: number, x: number, y: number): number => (coords[2 * i] - x) ** 2 + (coords[2 * i + 1] - y) ** 2
+  let hint = 0
   return points.map(([x, y]) => {
-    let best = -1
-    let bestD = Infinity
-    for (const c of pool) {
-      if (taken.has(c)) continue
-      const d = (cells.cx[c] - x) ** 2 + (cells.cy[c] - y) ** 2
-      if (d < bestD) {
-        bestD = d
-        best = c
+    let best = delaunay.find(x, y, hint)
+    hint = best
+    if (taken[best]) {
+      // the nearest is taken: look outwards over Delaunay neighbours, then everywhere
+      const seen = new Set([best])
+      const queue = [best]
+      best = -1
+      for (let q = 0; q < queue.length && q < 64; q++) {
+        for (const j of delaunay.neighbors(queue[q])) {
+          if (seen.has(j)) continue
+          seen.add(j)
+          queue.push(j)
+          if (!taken[j] && (best === -1 || d2(j, x, y) < d2(best, x, y))) best = j
+        }
       }
+      for (let i = 0; best === -1 && i < n; i++) if (!taken[i]) best = i
     }
-    taken.add(best)
-    return best
+    taken[best] = 1
+    return pool[best]
   })
 }
 
@@ -1179,8 +1195,8 @@ function assignCommunities(cells: Cells, sub: Subdistricts, layout: Layout, seed
     for (const c of list) subArea += cells.area[c]
     const typical = Math.sqrt(subArea / k)
     const { wx, wy } = warp(cells, list, hash32(seed, 2, s), 0.2 * typical, 1.3 * typical)
-    const centres = kMeans(list, wx, wy, k, rand)
-    const seeds = nearestDistinctCells(cells, centres, list)
+    const centres = kMeans(list, wx, wy, k, typical, rand)
+    const seeds = nearestDistinct(list, wx, wy, centres)
     // grow, then shift additive weights towards equal cell counts, a few times over
     const weights = new Float64Array(k)
     const counts = new Float64Array(k)
@@ -1203,13 +1219,8 @@ function assignCommunities(cells: Cells, sub: Subdistricts, layout: Layout, seed
       for (let i = 0; i < k; i++) weights[i] += (0.6 * (list.length / k - counts[i]) * perCell) / Math.PI
     }
     mergeSmall(cells, list, labels, k, Math.max(3, Math.round((0.3 * list.length) / k)), (c) => sub.of[c] === s)
-    // labels are global, so offset them by the communities made so far
-    const base = result.length
     const groups: number[][] = Array.from({ length: k }, () => [])
-    for (const c of list) {
-      groups[labels[c]].push(c)
-      labels[c] += base
-    }
+    for (const c of list) groups[labels[c]].push(c)
     const ordered = readingOrder(
       groups.filter((g) => g.length > 0),
       (g) => centroidOf(cells, g),
@@ -1229,17 +1240,19 @@ function assignCommunities(cells: Cells, sub: Subdistricts, layout: Layout, seed
   return result
 }
 
-/** Merges communities of fewer than `min` cells into the neighbour they share most edges with. */
+/** Merges communities of fewer than `min` cells, smallest first, into the neighbour they share most edges with. */
 function mergeSmall(cells: Cells, list: number[], labels: Int32Array, k: number, min: number, inList: (cell: number) => boolean): void {
+  const members: number[][] = Array.from({ length: k }, () => [])
+  for (const c of list) members[labels[c]].push(c)
   for (;;) {
-    const counts = new Int32Array(k)
-    for (const c of list) counts[labels[c]]++
     let small = -1
-    for (let i = 0; i < k; i++) if (counts[i] > 0 && counts[i] < min && (small === -1 || counts[i] < counts[small])) small = i
+    for (let i = 0; i < k; i++) {
+      const size = members[i].length
+      if (size > 0 && size < min && (small === -1 || size < members[small].length)) small = i
+    }
     if (small === -1) return
     const shared = new Map<number, number>()
-    for (const c of list) {
-      if (labels[c] !== small) continue
+    for (const c of members[small]) {
       for (let e = cells.adjStart[c]; e < cells.adjStart[c + 1]; e++) {
         const d = cells.adj[e]
         const l = labels[d]
@@ -1247,63 +1260,59 @@ function mergeSmall(cells: Cells, list: number[], labels: Int32Array, k: number,
         shared.set(l, (shared.get(l) ?? 0) + 1)
       }
     }
-    // a subdistrict made of one small community keeps it
+    // only a subdistrict of a single community has nothing to merge into
     if (shared.size === 0) return
     let into = -1
-    for (const [l, n] of shared) if (into === -1 || n > (shared.get(into) as number) || (n === shared.get(into) && l < into)) into = l
-    for (const c of list) if (labels[c] === small) labels[c] = into
+    for (const [l, n] of shared) {
+      const best = into === -1 ? -1 : (shared.get(into) as number)
+      if (n > best || (n === best && l < into)) into = l
+    }
+    for (const c of members[small]) labels[c] = into
+    members[into].push(...members[small])
+    members[small] = []
   }
 }
 
-/** k-means++ seeding and a few Lloyd steps on warped centroids; returns the centres. */
-function kMeans(list: number[], wx: Float64Array, wy: Float64Array, k: number, rand: Random): number[][] {
+/**
+ * Lloyd's k-means on warped centroids, started from cells picked evenly along
+ * a snake through rows of the community size; returns the centres.
+ */
+function kMeans(list: number[], wx: Float64Array, wy: Float64Array, k: number, band: number, rand: Random): number[][] {
   const n = list.length
   const px = Float64Array.from(list, (c) => wx[c])
   const py = Float64Array.from(list, (c) => wy[c])
+  const row = (i: number): number => Math.floor(py[i] / band)
+  const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => {
+    const ra = row(a)
+    const rb = row(b)
+    return ra !== rb ? ra - rb : (ra % 2 === 0 ? px[a] - px[b] : px[b] - px[a]) || a - b
+  })
   const cx = new Float64Array(k)
   const cy = new Float64Array(k)
-  const first = rand.int(n)
-  cx[0] = px[first]
-  cy[0] = py[first]
-  const d2 = new Float64Array(n).fill(Infinity)
-  for (let j = 1; j < k; j++) {
-    let sum = 0
-    for (let i = 0; i < n; i++) {
-      const d = (px[i] - cx[j - 1]) ** 2 + (py[i] - cy[j - 1]) ** 2
-      if (d < d2[i]) d2[i] = d
-      sum += d2[i]
-    }
-    let r = rand.next() * sum
-    let pick = n - 1
-    for (let i = 0; i < n; i++) {
-      r -= d2[i]
-      if (r < 0) {
-        pick = i
-        break
-      }
-    }
-    cx[j] = px[pick]
-    cy[j] = py[pick]
+  const offset = rand.next()
+  for (let j = 0; j < k; j++) {
+    const i = order[Math.min(n - 1, Math.floor(((j + offset) * n) / k))]
+    cx[j] = px[i]
+    cy[j] = py[i]
   }
   const sx = new Float64Array(k)
   const sy = new Float64Array(k)
   const sn = new Float64Array(k)
+  const coords = new Float64Array(2 * k)
   for (let it = 0; it < 6; it++) {
     sx.fill(0)
     sy.fill(0)
     sn.fill(0)
+    for (let j = 0; j < k; j++) {
+      coords[2 * j] = cx[j]
+      coords[2 * j + 1] = cy[j]
+    }
+    // nearest centre by walking the centres' triangulation: linear, not n × k
+    const delaunay = new Delaunay(coords)
+    let hint = 0
     for (let i = 0; i < n; i++) {
-      let best = 0
-      let bestD = Infinity
-      for (let j = 0; j < k; j++) {
-        const dx = px[i] - cx[j]
-        const dy = py[i] - cy[j]
-        const d = dx * dx + dy * dy
-        if (d < bestD) {
-          bestD = d
-          best = j
-        }
-      }
+      const best = k < 3 ? nearestOf(cx, cy, px[i], py[i]) : delaunay.find(px[i], py[i], hint)
+      hint = best
       sx[best] += px[i]
       sy[best] += py[i]
       sn[best]++
@@ -1317,6 +1326,12 @@ function kMeans(list: number[], wx: Float64Array, wy: Float64Array, k: number, r
     }
   }
   return Array.from({ length: k }, (_, j) => [cx[j], cy[j]])
+}
+
+function nearestOf(xs: Float64Array, ys: Float64Array, x: number, y: number): number {
+  let best = 0
+  for (let j = 1; j < xs.length; j++) if ((xs[j] - x) ** 2 + (ys[j] - y) ** 2 < (xs[best] - x) ** 2 + (ys[best] - y) ** 2) best = j
+  return best
 }
 
 function centroidOf(cells: Cells, group: number[]): [number, number] {

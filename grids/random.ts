@@ -25,14 +25,18 @@ export interface Random {
 }
 
 /**
- * Mixes 32-bit integers into one well-spread 32-bit unsigned integer.
- * Non-integers are truncated, so pass lattice indices, ids or seeds.
+ * Mixes integers (any safe integer) into one well-spread 32-bit unsigned
+ * integer. Fractions are dropped, so pass lattice indices, ids or seeds.
  *
  * @example hash32(seed, ix, iy) // the same three numbers always give the same hash
  */
 export function hash32(...values: number[]): number {
   let h = 0x9e3779b9
-  for (const v of values) h = fold(h, v)
+  for (const v of values) {
+    h = fold(h, v)
+    // a seed may be any safe integer: its high bits count too
+    if (v >= 2147483648 || v < -2147483648) h = fold(h, Math.floor(v / 4294967296))
+  }
   return finalise(h)
 }
 

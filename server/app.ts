@@ -15,6 +15,8 @@ import healthRoutes from './routes/health.ts'
 import gridRoutes from './routes/grid.ts'
 import cellRoutes from './routes/cells.ts'
 import gridsRoutes from './routes/grids.ts'
+import geocoderPlugin from './plugins/geocoder.ts'
+import geocodeRoutes from './routes/geocode.ts'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -43,26 +45,33 @@ declare module 'fastify' {
   }
 }
 
-/** Registers everything on `app`: external plugins, services, then routes. */
-export async function app(instance: FastifyInstance, opts: AppOptions): Promise<void> {
+/**
+ * Registers everything: external plugins, services, then routes. Wrapped with
+ * fastify-plugin so what it decorates (db, grid, geocoder…) is visible to the caller.
+ */
+export const app = fp(async function wangge(instance: FastifyInstance, opts: AppOptions): Promise<void> {
   await instance.register(errors)
   await instance.register(database, { config: opts.config, db: opts.db })
   await instance.register(gridHooks)
   await instance.register(repositories)
+  await instance.register(geocoderPlugin)
   await instance.register(docs)
   await instance.register(healthRoutes)
   await instance.register(gridRoutes)
   await instance.register(cellRoutes)
   await instance.register(gridsRoutes, { bodyLimit: opts.config.bodyLimit })
-}
+  await instance.register(geocodeRoutes)
+}, { name: 'wangge' })
 
 /** Fastify options: logging, and JSON parsing that accepts GeoJSON's media type. */
 export function serverOptions(config: Config, logger: FastifyServerOptions['logger'] = { level: config.logLevel }): FastifyServerOptions {
   return {
     logger,
     bodyLimit: 1024 * 1024,
-    // Query strings are small; 4 KiB keeps a hostile URL from costing much.
-    maxParamLength: 200,
+    // Path parameters are codes; a long one is an attack or a mistake.
+    routerOptions: { maxParamLength: 200 },
+    // The first start of the embedded database creates PostGIS (≈ 10 s); later ones take ≈ 1.5 s.
+    pluginTimeout: 120_000,
     ajv: { customOptions: { removeAdditional: false, coerceTypes: true, allErrors: false } },
   }
 }

@@ -9,3 +9,8 @@ import type { FastifyReply } from 'fastify'
 export function sendText(reply: FastifyReply, contentType: string, body: string): FastifyReply {
   return (reply as FastifyReply).type(contentType).send(body)
 }
+
+/** Sends a stream (batch results): the response schema documents the rows, not a JSON body. */
+export function sendStream(reply: FastifyReply, contentType: string, body: NodeJS.ReadableStream): FastifyReply {
+  return (reply as FastifyReply).type(contentType).send(body)
+}

@@ -15,6 +15,7 @@ export default fp(async function docs(app: FastifyInstance) {
       },
       tags: [
         { name: 'grid', description: 'Districts, subdistricts, communities and unit cells' },
+        { name: 'geocode', description: 'Point and address → cell and responsible units' },
         { name: 'ops', description: 'Health' },
       ],
     },
