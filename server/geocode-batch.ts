@@ -110,28 +110,33 @@ export function splitCsv(line: string): string[] {
   return out
 }
 
-/** Yields lines of a text stream, without their line ends. */
-async function* lines(stream: Readable, limits: BatchLimits): AsyncGenerator<string> {
+/**
+ * Yields the lines of a text stream, without their line ends, a chunk's worth
+ * at a time: one await per network chunk, not per line, keeps a million rows cheap.
+ */
+async function* lines(stream: Readable, limits: BatchLimits): AsyncGenerator<string[]> {
   const decoder = new StringDecoder('utf8')
   let rest = ''
   for await (const chunk of stream) {
     rest += typeof chunk === 'string' ? chunk : decoder.write(chunk as Buffer)
+    const out: string[] = []
     let start = 0
     let nl: number
     while ((nl = rest.indexOf('\n', start)) >= 0) {
       const end = nl > start && rest.charCodeAt(nl - 1) === 13 ? nl - 1 : nl
-      yield rest.slice(start, end)
+      out.push(rest.slice(start, end))
       start = nl + 1
     }
     rest = rest.slice(start)
+    if (out.length) yield out
     if (rest.length > limits.maxLine) throw new BatchInputError('line_too_long', `a line is longer than ${limits.maxLine} characters`)
   }
   rest += decoder.end()
-  if (rest.length) yield rest.endsWith('\r') ? rest.slice(0, -1) : rest
+  if (rest.length) yield [rest.endsWith('\r') ? rest.slice(0, -1) : rest]
 }
 
 /** Yields the elements of a top-level JSON array as text, without holding the array. */
-async function* jsonElements(stream: Readable, limits: BatchLimits): AsyncGenerator<string> {
+async function* jsonElements(stream: Readable, limits: BatchLimits): AsyncGenerator<string[]> {
   const decoder = new StringDecoder('utf8')
   let started = false
   let ended = false
@@ -141,6 +146,7 @@ async function* jsonElements(stream: Readable, limits: BatchLimits): AsyncGenera
   let cur = ''
   for await (const chunk of stream) {
     const text = typeof chunk === 'string' ? chunk : decoder.write(chunk as Buffer)
+    const out: string[] = []
     let from = 0
     for (let i = 0; i < text.length; i++) {
       const c = text[i]
@@ -165,42 +171,51 @@ async function* jsonElements(stream: Readable, limits: BatchLimits): AsyncGenera
         const el = (cur + text.slice(from, i)).trim()
         cur = ''
         from = i + 1
-        if (el) yield el
+        if (el) out.push(el)
         else if (c === ',') throw new BatchInputError('invalid_json', 'empty element in the array')
         if (c === ']') ended = true
       }
     }
     if (started && !ended) cur += text.slice(from)
+    if (out.length) yield out
     if (cur.length > limits.maxLine) throw new BatchInputError('line_too_long', `an array element is longer than ${limits.maxLine} characters`)
   }
   if (!started || !ended) throw new BatchInputError('invalid_json', 'the JSON array is not closed')
 }
 
-/** Yields parsed rows in input order. */
-async function* rows(stream: Readable, format: InputFormat, defaultCrs: Crs, limits: BatchLimits): AsyncGenerator<Row> {
+/** Yields parsed rows in input order, in runs. */
+async function* rows(stream: Readable, format: InputFormat, defaultCrs: Crs, limits: BatchLimits): AsyncGenerator<Row[]> {
   if (format === 'json') {
-    for await (const el of jsonElements(stream, limits)) yield parseJsonRow(el, defaultCrs)
+    for await (const els of jsonElements(stream, limits)) yield els.map((el) => parseJsonRow(el, defaultCrs))
     return
   }
   if (format === 'ndjson') {
-    for await (const line of lines(stream, limits)) if (line.trim()) yield parseJsonRow(line, defaultCrs)
+    for await (const ls of lines(stream, limits)) {
+      const out: Row[] = []
+      for (const line of ls) if (line.trim()) out.push(parseJsonRow(line, defaultCrs))
+      yield out
+    }
     return
   }
   let cols: { id: number; lon: number; lat: number; crs: number } | null = null
-  for await (const line of lines(stream, limits)) {
-    if (!line.trim()) continue
-    const f = splitCsv(line)
-    if (!cols) {
-      const names = f.map((s) => s.trim().toLowerCase().replace(/^\uFEFF/, ''))
-      const find = (...alts: string[]): number => names.findIndex((n) => alts.includes(n))
-      cols = { id: find('id'), lon: find('lon', 'lng', 'longitude', 'x'), lat: find('lat', 'latitude', 'y'), crs: find('crs') }
-      if (cols.lon < 0 || cols.lat < 0) throw new BatchInputError('invalid_csv', 'the CSV header must name lon and lat columns (and may name id and crs)')
-      continue
+  for await (const ls of lines(stream, limits)) {
+    const out: Row[] = []
+    for (const line of ls) {
+      if (!line.trim()) continue
+      const f = splitCsv(line)
+      if (!cols) {
+        const names = f.map((x) => x.trim().toLowerCase().replace(/^\uFEFF/, ''))
+        const find = (...alts: string[]): number => names.findIndex((n) => alts.includes(n))
+        cols = { id: find('id'), lon: find('lon', 'lng', 'longitude', 'x'), lat: find('lat', 'latitude', 'y'), crs: find('crs') }
+        if (cols.lon < 0 || cols.lat < 0) throw new BatchInputError('invalid_csv', 'the CSV header must name lon and lat columns (and may name id and crs)')
+        continue
+      }
+      const id = cols.id >= 0 ? (f[cols.id] ?? '').slice(0, 200) : null
+      const crs = cols.crs >= 0 && f[cols.crs] ? f[cols.crs].trim() : defaultCrs
+      if (!CRS_VALUES.has(crs)) { out.push(rowError(id, 'unsupported_crs', 'crs is wgs84, gcj02 or bd09')); continue }
+      out.push(checkCoords({ id, lon: num(f[cols.lon]), lat: num(f[cols.lat]), crs: crs as Crs, error: null }))
     }
-    const id = cols.id >= 0 ? (f[cols.id] ?? '').slice(0, 200) : null
-    const crs = cols.crs >= 0 && f[cols.crs] ? f[cols.crs].trim() : defaultCrs
-    if (!CRS_VALUES.has(crs)) { yield rowError(id, 'unsupported_crs', 'crs is wgs84, gcj02 or bd09'); continue }
-    yield checkCoords({ id, lon: num(f[cols.lon]), lat: num(f[cols.lat]), crs: crs as Crs, error: null })
+    yield out
   }
 }
 
@@ -291,10 +306,12 @@ export async function geocodeStream(
   }
 
   try {
-    for await (const r of rows(input, opts.input, opts.crs, limits)) {
-      if (summary.rows + chunk.length >= limits.maxRows) throw new BatchInputError('too_many_rows', `at most ${limits.maxRows} rows in one batch`)
-      chunk.push(r)
-      if (chunk.length === CHUNK) await flush()
+    for await (const run of rows(input, opts.input, opts.crs, limits)) {
+      for (const r of run) {
+        if (summary.rows + chunk.length >= limits.maxRows) throw new BatchInputError('too_many_rows', `at most ${limits.maxRows} rows in one batch`)
+        chunk.push(r)
+        if (chunk.length === CHUNK) await flush()
+      }
     }
     await flush()
   } catch (err) {

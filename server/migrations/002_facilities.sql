@@ -214,16 +214,20 @@ CREATE TABLE facility_imports (
 );
 
 -- Component ID, 17 digits: district (6, GB/T 2260) + major (2) + sub (3) + sequence (6).
+-- No foreign keys to component_classes and organisations: checking four keys per
+-- row costs several times the load itself on the embedded database (250,000 rows),
+-- and the import checks subclass and organisations itself (all rows at once, with
+-- row numbers in the answer). Classes and organisations are never deleted.
 CREATE TABLE facilities (
   id char(17) PRIMARY KEY CHECK (id ~ '^[0-9]{17}$' AND substr(id, 12, 6) <> '000000'),
-  subclass char(5) NOT NULL REFERENCES component_classes (code),
+  subclass char(5) NOT NULL,
   geom geometry(Geometry, 4326) NOT NULL CHECK (ST_SRID(geom) = 4326 AND GeometryType(geom) IN
     ('POINT', 'LINESTRING', 'POLYGON', 'MULTIPOINT', 'MULTILINESTRING', 'MULTIPOLYGON')),
   -- Ranked by the GiST index below: ORDER BY geom_m <-> facility_plane(point).
   geom_m geometry GENERATED ALWAYS AS (facility_plane(geom)) STORED,
-  owner char(18) NOT NULL REFERENCES organisations (uscc),
-  maintainer char(18) REFERENCES organisations (uscc),
-  authority char(18) REFERENCES organisations (uscc),
+  owner char(18) NOT NULL,
+  maintainer char(18),
+  authority char(18),
   status text NOT NULL DEFAULT 'intact' CHECK (status IN ('intact', 'damaged', 'missing', 'occupied', 'abandoned')),
   installed_on date,
   -- The cell that covers it (its point on surface for lines and polygons), smallest code
@@ -232,7 +236,7 @@ CREATE TABLE facilities (
   cell_code char(15),
   name text,
   note text,
-  import_id integer REFERENCES facility_imports (id),
+  import_id integer,
   updated_at timestamptz NOT NULL DEFAULT now(),
   CHECK (substr(id, 7, 5) = subclass)
 );
