@@ -54,7 +54,7 @@ export const app = fp(async function wangge(instance: FastifyInstance, opts: App
   await instance.register(database, { config: opts.config, db: opts.db })
   await instance.register(gridHooks)
   await instance.register(repositories)
-  await instance.register(geocoderPlugin)
+  await instance.register(geocoderPlugin, { toleranceM: opts.config.snapToleranceM })
   await instance.register(docs)
   await instance.register(healthRoutes)
   await instance.register(gridRoutes)

@@ -17,6 +17,8 @@ export interface Config {
   /** Largest request body, bytes (imports are the big ones). */
   bodyLimit: number
   statementTimeoutMs: number
+  /** Points this close outside the district snap to the nearest cell, metres. */
+  snapToleranceM: number
   logLevel: string
 }
 
@@ -57,6 +59,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     bodyLimit: int(env, 'WANGGE_BODY_LIMIT', 32 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
     // 30 s: longer than any import of a district, short enough to stop a runaway query.
     statementTimeoutMs: int(env, 'WANGGE_STATEMENT_TIMEOUT_MS', 30_000, 100, 3_600_000),
+    // 30 m: a phone's GPS error in a street canyon, so a report on the kerb still finds its cell.
+    snapToleranceM: int(env, 'WANGGE_SNAP_TOLERANCE_M', 30, 0, 1000),
     logLevel: env.LOG_LEVEL || 'info',
   }
 }
