@@ -95,81 +95,15 @@ export function buildBucketGrid(store: CellStore, toleranceM: number, bucketsPer
   const bw = (x1 - x0) / nx
   const bh = (y1 - y0) / ny
   const nb = nx * ny
-  const colOf = (x: number): number => {
-    const c = Math.floor((x - x0) * invW)
-    return c < 0 ? 0 : c >= nx ? nx - 1 : c
-  }
-  const rowOf = (y: number): number => {
-    const r = Math.floor((y - y0) * invH)
-    return r < 0 ? 0 : r >= ny ? ny - 1 : r
-  }
-
-  // 1. Which cells have an edge in which bucket: (bucket, cell) pairs, each cell once per bucket.
-  const stamp = new Int32Array(nb).fill(-1)
-  const pairBucket = new IntList()
-  const pairCell = new IntList()
-  const coverMin = new Int32Array(nb).fill(-1)
-  const { blob, ringStart, ringVerts, polyRingStart, cellPolyStart, bbox } = store
+  // The per-cell work lives in small methods: V8 optimises a small hot function
+  // after a few hundred calls, but a loop deep in one big function only late, so
+  // this keeps the first (cold) build of a process close to the warm ones.
+  const r = new Rasteriser(store, x0, y0, nx, ny, invW, invH, bw, bh, exact)
   for (let c = 0; c < store.n; c++) {
-    const r0 = polyRingStart[cellPolyStart[c]]
-    const r1 = polyRingStart[cellPolyStart[c + 1]]
-    for (let r = r0; r < r1; r++) {
-      for (let i = ringStart[r], e = i + 2 * (ringVerts[r] - 1); i < e; i += 2) {
-        const ax = blob[i]
-        const ay = blob[i + 1]
-        const bx = blob[i + 2]
-        const by = blob[i + 3]
-        const ylo = ay < by ? ay : by
-        const yhi = ay < by ? by : ay
-        const xlo = ax < bx ? ax : bx
-        const xhi = ax < bx ? bx : ax
-        for (let row = rowOf(ylo - MARGIN), rowEnd = rowOf(yhi + MARGIN); row <= rowEnd; row++) {
-          // The edge's x-extent within this row's band, grown by MARGIN.
-          let xa = xlo
-          let xb = xhi
-          if (ay !== by) {
-            const bandLo = Math.max(ylo, y0 + row * bh - MARGIN)
-            const bandHi = Math.min(yhi, y0 + (row + 1) * bh + MARGIN)
-            let ta = (bandLo - ay) / (by - ay)
-            let tb = (bandHi - ay) / (by - ay)
-            ta = ta < 0 ? 0 : ta > 1 ? 1 : ta
-            tb = tb < 0 ? 0 : tb > 1 ? 1 : tb
-            const xta = ax + ta * (bx - ax)
-            const xtb = ax + tb * (bx - ax)
-            xa = Math.max(xlo, Math.min(xta, xtb))
-            xb = Math.min(xhi, Math.max(xta, xtb))
-          }
-          const base = row * nx
-          for (let col = colOf(xa - MARGIN), colEnd = colOf(xb + MARGIN); col <= colEnd; col++) {
-            const b = base + col
-            if (stamp[b] !== c) {
-              stamp[b] = c
-              pairBucket.push(b)
-              pairCell.push(c)
-            }
-          }
-        }
-      }
-    }
-    // 2. Buckets of this cell's box that none of its edges touch lie wholly inside or
-    //    wholly outside it: the centre decides. Cells come in code order, so the first
-    //    cover recorded is the smallest code, and later cells need not test that bucket.
-    const cx0 = colOf(bbox[4 * c])
-    const cx1 = colOf(bbox[4 * c + 2])
-    const cy0 = rowOf(bbox[4 * c + 1])
-    const cy1 = rowOf(bbox[4 * c + 3])
-    for (let row = cy0; row <= cy1; row++) {
-      const yc = y0 + (row + 0.5) * bh
-      if (yc < bbox[4 * c + 1] || yc > bbox[4 * c + 3]) continue
-      for (let col = cx0; col <= cx1; col++) {
-        const b = row * nx + col
-        if (stamp[b] === c || coverMin[b] >= 0) continue
-        const xc = x0 + (col + 0.5) * bw
-        if (xc < bbox[4 * c] || xc > bbox[4 * c + 2]) continue
-        if (cellStatus(store, c, xc, yc, exact) !== OUTSIDE_RING) coverMin[b] = c
-      }
-    }
+    r.rasteriseCell(c)
+    r.fillCell(c)
   }
+  const { coverMin, pairBucket, pairCell } = r
 
   // 3. Pairs → per-bucket lists (counting sort keeps each list in ascending cell order).
   const edgeStart = new Uint32Array(nb + 1)
@@ -214,6 +148,122 @@ export function buildBucketGrid(store: CellStore, toleranceM: number, bucketsPer
     }
   }
   return { x0, y0, x1, y1, nx, ny, invW, invH, kind, lists: lists.data.slice(0, lists.length), mixed, tolLon, tolLat }
+}
+
+/** Steps 1 and 2 of the build, one cell at a time (see buildBucketGrid). */
+class Rasteriser {
+  /** Last cell that marked each bucket with an edge. */
+  readonly stamp: Int32Array
+  /** Smallest cell covering each whole bucket, or −1. */
+  readonly coverMin: Int32Array
+  readonly pairBucket = new IntList()
+  readonly pairCell = new IntList()
+
+  constructor(
+    private readonly store: CellStore,
+    private readonly x0: number,
+    private readonly y0: number,
+    private readonly nx: number,
+    private readonly ny: number,
+    private readonly invW: number,
+    private readonly invH: number,
+    private readonly bw: number,
+    private readonly bh: number,
+    private readonly exact: boolean,
+  ) {
+    this.stamp = new Int32Array(nx * ny).fill(-1)
+    this.coverMin = new Int32Array(nx * ny).fill(-1)
+  }
+
+  /** Column of x, with the lookups' arithmetic (monotone in x, so box ranges are conservative). */
+  colOf(x: number): number {
+    const c = Math.floor((x - this.x0) * this.invW)
+    return c < 0 ? 0 : c >= this.nx ? this.nx - 1 : c
+  }
+
+  rowOf(y: number): number {
+    const r = Math.floor((y - this.y0) * this.invH)
+    return r < 0 ? 0 : r >= this.ny ? this.ny - 1 : r
+  }
+
+  /** 1. Records (bucket, c) for every bucket an edge of cell c comes within MARGIN of, once per bucket. */
+  rasteriseCell(c: number): void {
+    const { blob, ringStart, ringVerts, polyRingStart, cellPolyStart } = this.store
+    for (let r = polyRingStart[cellPolyStart[c]], r1 = polyRingStart[cellPolyStart[c + 1]]; r < r1; r++) {
+      for (let i = ringStart[r], e = i + 2 * (ringVerts[r] - 1); i < e; i += 2) {
+        this.rasteriseEdge(c, blob[i], blob[i + 1], blob[i + 2], blob[i + 3])
+      }
+    }
+  }
+
+  private rasteriseEdge(c: number, ax: number, ay: number, bx: number, by: number): void {
+    const { stamp, nx, y0, bh } = this
+    const ylo = ay < by ? ay : by
+    const yhi = ay < by ? by : ay
+    const xlo = ax < bx ? ax : bx
+    const xhi = ax < bx ? bx : ax
+    for (let row = this.rowOf(ylo - MARGIN), rowEnd = this.rowOf(yhi + MARGIN); row <= rowEnd; row++) {
+      // The edge's x-extent within this row's band, grown by MARGIN.
+      let xa = xlo
+      let xb = xhi
+      if (ay !== by) {
+        const bandLo = Math.max(ylo, y0 + row * bh - MARGIN)
+        const bandHi = Math.min(yhi, y0 + (row + 1) * bh + MARGIN)
+        let ta = (bandLo - ay) / (by - ay)
+        let tb = (bandHi - ay) / (by - ay)
+        ta = ta < 0 ? 0 : ta > 1 ? 1 : ta
+        tb = tb < 0 ? 0 : tb > 1 ? 1 : tb
+        const xta = ax + ta * (bx - ax)
+        const xtb = ax + tb * (bx - ax)
+        xa = Math.max(xlo, Math.min(xta, xtb))
+        xb = Math.min(xhi, Math.max(xta, xtb))
+      }
+      const base = row * nx
+      for (let col = this.colOf(xa - MARGIN), colEnd = this.colOf(xb + MARGIN); col <= colEnd; col++) {
+        const b = base + col
+        if (stamp[b] !== c) {
+          stamp[b] = c
+          this.pairBucket.push(b)
+          this.pairCell.push(c)
+        }
+      }
+    }
+  }
+
+  /**
+   * 2. Buckets of cell c's box that none of its edges touch lie wholly inside or
+   * wholly outside it. Along a row, a run of such buckets between two edge
+   * buckets is all one or the other (nothing of the cell's boundary lies between
+   * their centres), so one exact test per run decides; runs at either end of the
+   * row are outside (a ray from them leaves the box crossing no edge). Cells come
+   * in code order, so the first cover recorded is the smallest code.
+   */
+  fillCell(c: number): void {
+    const { stamp, coverMin, nx } = this
+    const bbox = this.store.bbox
+    const cx0 = this.colOf(bbox[4 * c])
+    const cx1 = this.colOf(bbox[4 * c + 2])
+    const cy1 = this.rowOf(bbox[4 * c + 3])
+    for (let row = this.rowOf(bbox[4 * c + 1]); row <= cy1; row++) {
+      const base = row * nx
+      let col = cx0
+      while (col <= cx1 && stamp[base + col] !== c) col++ // leading outside run
+      while (col <= cx1) {
+        while (col <= cx1 && stamp[base + col] === c) col++ // edge buckets
+        const start = col
+        while (col <= cx1 && stamp[base + col] !== c) col++
+        if (col > cx1) break // trailing outside run
+        let open = false
+        for (let k = start; k < col && !open; k++) open = coverMin[base + k] < 0
+        if (!open) continue
+        const xc = this.x0 + (start + 0.5) * this.bw
+        const yc = this.y0 + (row + 0.5) * this.bh
+        if (cellStatus(this.store, c, xc, yc, this.exact) !== OUTSIDE_RING) {
+          for (let k = start; k < col; k++) if (coverMin[base + k] < 0) coverMin[base + k] = c
+        }
+      }
+    }
+  }
 }
 
 /** 1 where some bucket with edges lies within ±rx columns and ±ry rows. */

@@ -2,15 +2,19 @@
  * Distance from a point outside every cell to the district, taken as the union
  * of the cells: the distance to the nearest edge that lies on the union's
  * boundary. An edge that two rings share (the same two vertices, either
- * direction) is interior and is dropped, so a point far out does not look at
- * the thousands of edges between neighbouring cells. Dropping only exact
- * duplicates is safe whatever the data: an interior edge that survives only
- * costs time, since it is never nearer than the boundary.
+ * direction) has cells on both sides — unless cells overlap, which the grid
+ * import refuses — so it is interior and dropped, and a point far out does not
+ * look at the thousands of edges between neighbouring cells. An interior edge
+ * that survives (neighbours that do not share vertices) only costs time: it is
+ * never nearer than the boundary.
  *
- * Lookups go through coarse tiles: for a tile with centre c, half-diagonal h and
- * c's distance d to the boundary, only edges within d + 2h of c can be nearest
- * to a point of the tile. Tiles are filled on first use (or up front with
- * `prepareTile`), points beyond the tiles use a two-pass R-tree search.
+ * Lookups go through tiles: every point of a tile with centre c and
+ * half-diagonal h is within d + h of the boundary (d: c's distance), so its
+ * nearest edge lies within d + h of the tile's rectangle; those edges are the
+ * tile's candidates, sorted by their distance to the rectangle so a lookup
+ * stops as soon as the rest cannot be nearer. Tiles are filled on first use or
+ * up front with `prepareTiles`; points beyond the tiles use a two-pass R-tree
+ * search.
  */
 import Flatbush from 'flatbush'
 import type { CellStore } from './cell-store.ts'
@@ -50,29 +54,31 @@ export interface TileFrame {
 }
 
 /**
- * A tile's candidate edges, projected to metres around the tile's centre and
- * sorted by their distance to the tile: a lookup stops at the first edge whose
- * distance to the tile already exceeds the best found.
+ * Filled tiles live one after another in one Float64Array, so a lookup touches
+ * a handful of adjacent cache lines rather than a tile object and two typed
+ * arrays scattered over the heap (with random points, cache misses are most of
+ * the cost). A tile at offset o:
+ *
+ *   o + 0 … 5   cx, cy (degrees), kx, ky (metres per degree at cy) and their
+ *               change per degree of latitude dkx, dky (for a mid-latitude
+ *               measure without trigonometry)
+ *   o + 6       number of groups G
+ *   o + 7 …     G groups of GROUP_STRIDE: least squared distance (m²) from the
+ *               group's edges to the tile's rectangle (ascending), the group's
+ *               box minX, minY, maxX, maxY in metres from the centre, and the
+ *               offset (from o) and count of its edges
+ *   then        the edges, EDGE_STRIDE each: start ax, ay and direction dx, dy
+ *               in metres from the centre, 1 / (dx² + dy²) (0 for a point), and
+ *               the boundary-edge number
+ *
+ * A group is up to GROUP edges that follow each other along a ring, so its box
+ * is small: a lookup stops at the first group that cannot beat the best
+ * distance so far and skips a group whose box is already too far.
  */
-interface Tile {
-  cx: number
-  cy: number
-  /** Metres per degree at cy, and their change per degree of latitude (for a mid-latitude measure without trigonometry). */
-  kx: number
-  ky: number
-  dkx: number
-  dky: number
-  /** Boundary-edge numbers. */
-  ids: Int32Array
-  /**
-   * Per candidate, STRIDE doubles: the squared distance (m²) from the edge to
-   * the tile's rectangle (ascending), then in metres from the centre the start
-   * ax, ay, the direction dx, dy and 1 / (dx² + dy²) (0 for a point).
-   */
-  data: Float64Array
-}
-
-const STRIDE = 6
+const HEADER = 7
+const GROUP = 8
+const GROUP_STRIDE = 7
+const EDGE_STRIDE = 6
 
 export class OutsideDistance {
   /** ax, ay, bx, by per boundary edge. */
@@ -80,11 +86,18 @@ export class OutsideDistance {
   readonly count: number
   private readonly tree: Flatbush
   private readonly frame: TileFrame
-  private readonly tiles: (Tile | undefined)[]
+  /** Offset of each tile in `pack`, or −1 while it is not filled. */
+  private readonly tileAt: Int32Array
+  private pack = new Float64Array(4096)
+  private packed = 0
+  private readonly invW: number
+  private readonly invH: number
 
   constructor(store: CellStore, frame: TileFrame) {
     this.frame = frame
-    this.tiles = new Array<Tile | undefined>(frame.nx * frame.ny)
+    this.invW = 1 / frame.w
+    this.invH = 1 / frame.h
+    this.tileAt = new Int32Array(frame.nx * frame.ny).fill(-1)
     this.edges = boundaryEdges(store)
     this.count = this.edges.length / 4
     this.tree = new Flatbush(Math.max(1, this.count))
@@ -104,63 +117,64 @@ export class OutsideDistance {
   distance(px: number, py: number): number {
     if (this.count === 0) return Infinity
     const f = this.frame
-    const tx = Math.floor((px - f.x0) / f.w)
-    const ty = Math.floor((py - f.y0) / f.h)
+    const tx = Math.floor((px - f.x0) * this.invW)
+    const ty = Math.floor((py - f.y0) * this.invH)
     if (tx < 0 || ty < 0 || tx >= f.nx || ty >= f.ny) return this.searchDistance(px, py)
     const t = ty * f.nx + tx
-    const tile = this.tiles[t] ?? this.fillTile(t)
-    const x = (px - tile.cx) * tile.kx
-    const y = (py - tile.cy) * tile.ky
-    const data = tile.data
+    let o = this.tileAt[t]
+    if (o < 0) o = this.fillTile(t)
+    const p = this.pack
+    const tcx = p[o]
+    const tcy = p[o + 1]
+    const x = (px - tcx) * p[o + 2]
+    const y = (py - tcy) * p[o + 3]
     let best = Infinity
     let bestK = -1
     let bestS = 0
-    for (let o = 0, n = data.length; o < n; o += STRIDE) {
-      if (data[o] > best) break
-      const ux = data[o + 1] - x
-      const uy = data[o + 2] - y
-      const dx = data[o + 3]
-      const dy = data[o + 4]
-      let s = -(ux * dx + uy * dy) * data[o + 5]
-      s = s <= 0 ? 0 : s >= 1 ? 1 : s
-      const cx = ux + s * dx
-      const cy = uy + s * dy
-      const d2 = cx * cx + cy * cy
-      if (d2 < best) {
-        best = d2
-        bestK = o / STRIDE
-        bestS = s
+    for (let g = o + HEADER, ng = g + p[o + 6] * GROUP_STRIDE; g < ng; g += GROUP_STRIDE) {
+      if (p[g] > best) break
+      const bx = Math.max(p[g + 1] - x, x - p[g + 3], 0)
+      const by = Math.max(p[g + 2] - y, y - p[g + 4], 0)
+      if (bx * bx + by * by > best) continue
+      for (let q = o + p[g + 5], end = q + p[g + 6] * EDGE_STRIDE; q < end; q += EDGE_STRIDE) {
+        const ux = p[q] - x
+        const uy = p[q + 1] - y
+        const dx = p[q + 2]
+        const dy = p[q + 3]
+        let s = -(ux * dx + uy * dy) * p[q + 4]
+        s = s <= 0 ? 0 : s >= 1 ? 1 : s
+        const cx = ux + s * dx
+        const cy = uy + s * dy
+        const d2 = cx * cx + cy * cy
+        if (d2 < best) {
+          best = d2
+          bestK = p[q + 5]
+          bestS = s
+        }
       }
     }
     if (bestK < 0) return this.searchDistance(px, py)
     // The nearest point, measured with the scales at the mid-latitude (linearised
     // around the tile's centre: the error is second order in the latitude span).
     const e = this.edges
-    const i = 4 * tile.ids[bestK]
+    const i = 4 * bestK
     const qx = e[i] + bestS * (e[i + 2] - e[i])
     const qy = e[i + 1] + bestS * (e[i + 3] - e[i + 1])
-    const dm = (py + qy) / 2 - tile.cy
-    const mx = (qx - px) * (tile.kx + tile.dkx * dm)
-    const my = (qy - py) * (tile.ky + tile.dky * dm)
+    const dm = (py + qy) / 2 - tcy
+    const mx = (qx - px) * (p[o + 2] + p[o + 4] * dm)
+    const my = (qy - py) * (p[o + 3] + p[o + 5] * dm)
     return Math.sqrt(mx * mx + my * my)
-  }
-
-  /** Computes tile `t`'s candidate edges now rather than on first lookup. */
-  prepareTile(t: number): void {
-    if (this.tiles[t] === undefined) this.fillTile(t)
   }
 
   /** Number of tiles whose candidates are computed. */
   preparedTiles(): number {
     let n = 0
-    for (const t of this.tiles) if (t) n++
+    for (const o of this.tileAt) if (o >= 0) n++
     return n
   }
 
   memoryBytes(): number {
-    let bytes = this.edges.byteLength + this.tree.data.byteLength + this.tiles.length * 8
-    for (const t of this.tiles) if (t) bytes += t.ids.byteLength + t.data.byteLength + 96
-    return bytes
+    return this.edges.byteLength + this.tree.data.byteLength + this.tileAt.byteLength + this.pack.byteLength
   }
 
   /** Metres from p to boundary edge `i`: nearest point found in the plane at py, distance at mid-latitude. */
@@ -205,7 +219,7 @@ export class OutsideDistance {
    * warm-up to be fast); past BRUTE_LIMIT the R-tree does it.
    */
   prepareTiles(tiles: readonly number[]): void {
-    const todo = tiles.filter((t) => this.tiles[t] === undefined)
+    const todo = tiles.filter((t) => this.tileAt[t] < 0)
     if (todo.length * this.count > BRUTE_LIMIT) {
       for (const t of todo) this.fillTile(t)
       return
@@ -231,7 +245,7 @@ export class OutsideDistance {
         const lower2 = segmentRectDist2(ax, ay, bx, by, hw, hh)
         if (lower2 <= r * r) found.push({ id: k / 4, lower2 })
       }
-      this.tiles[t] = this.makeTile(g, found)
+      this.makeTile(t, g, found)
     }
   }
 
@@ -262,7 +276,8 @@ export class OutsideDistance {
     return (d + Math.sqrt(hw * hw + hh * hh)) * (1 + SLACK) + 1
   }
 
-  private fillTile(t: number): Tile {
+  /** Fills tile t from an R-tree search; returns its offset in `pack`. */
+  private fillTile(t: number): number {
     const g = this.tileGeometry(t)
     const { cx, cy, kx, ky, hw, hh } = g
     const r = this.reach(this.searchDistance(cx, cy), hw, hh)
@@ -275,66 +290,107 @@ export class OutsideDistance {
       const lower2 = segmentRectDist2((e[k] - cx) * kx, (e[k + 1] - cy) * ky, (e[k + 2] - cx) * kx, (e[k + 3] - cy) * ky, hw, hh)
       if (lower2 <= r * r) found.push({ id, lower2 })
     }
-    const tile = this.makeTile(g, found)
-    this.tiles[t] = tile
-    return tile
+    return this.makeTile(t, g, found)
   }
 
-  private makeTile(g: { cx: number; cy: number; kx: number; ky: number }, found: { id: number; lower2: number }[]): Tile {
+  /** Appends tile t (its candidate edges `found`) to `pack`; returns its offset. */
+  private makeTile(t: number, g: { cx: number; cy: number; kx: number; ky: number }, found: { id: number; lower2: number }[]): number {
     const { cx, cy, kx, ky } = g
     const e = this.edges
-    found.sort((a, b) => a.lower2 - b.lower2)
-    const data = new Float64Array(found.length * STRIDE)
-    for (let j = 0; j < found.length; j++) {
-      const { id, lower2 } = found[j]
-      const o = j * STRIDE
-      const ax = (e[4 * id] - cx) * kx
-      const ay = (e[4 * id + 1] - cy) * ky
-      const dx = (e[4 * id + 2] - cx) * kx - ax
-      const dy = (e[4 * id + 3] - cy) * ky - ay
-      // Shrunk by the slack, so the planes' small disagreement never prunes the true nearest edge.
-      data[o] = lower2 * (1 - SLACK)
-      data[o + 1] = ax
-      data[o + 2] = ay
-      data[o + 3] = dx
-      data[o + 4] = dy
-      data[o + 5] = dx === 0 && dy === 0 ? 0 : 1 / (dx * dx + dy * dy)
+    // Edge numbers follow the rings, so sorting by number puts ring neighbours together.
+    found.sort((a, b) => a.id - b.id)
+    const chunks: { lower2: number; from: number; count: number; x0: number; y0: number; x1: number; y1: number }[] = []
+    for (let j = 0; j < found.length; ) {
+      const chunk = { lower2: Infinity, from: j, count: 0, x0: Infinity, y0: Infinity, x1: -Infinity, y1: -Infinity }
+      do {
+        const k = 4 * found[j].id
+        const ax = (e[k] - cx) * kx
+        const ay = (e[k + 1] - cy) * ky
+        const bx = (e[k + 2] - cx) * kx
+        const by = (e[k + 3] - cy) * ky
+        chunk.x0 = Math.min(chunk.x0, ax, bx)
+        chunk.y0 = Math.min(chunk.y0, ay, by)
+        chunk.x1 = Math.max(chunk.x1, ax, bx)
+        chunk.y1 = Math.max(chunk.y1, ay, by)
+        chunk.lower2 = Math.min(chunk.lower2, found[j].lower2)
+        j++
+      } while (j < found.length && j - chunk.from < GROUP && found[j].id === found[j - 1].id + 1)
+      chunk.count = j - chunk.from
+      chunks.push(chunk)
     }
-    return {
-      cx,
-      cy,
-      kx,
-      ky,
-      dkx: (metresPerDegLon(cy + 0.01) - metresPerDegLon(cy - 0.01)) / 0.02,
-      dky: (metresPerDegLat(cy + 0.01) - metresPerDegLat(cy - 0.01)) / 0.02,
-      ids: Int32Array.from(found, (c) => c.id),
-      data,
+    chunks.sort((a, b) => a.lower2 - b.lower2)
+    const size = HEADER + chunks.length * GROUP_STRIDE + found.length * EDGE_STRIDE
+    if (this.packed + size > this.pack.length) {
+      const grown = new Float64Array(Math.max(2 * this.pack.length, this.packed + size))
+      grown.set(this.pack.subarray(0, this.packed))
+      this.pack = grown
     }
+    const p = this.pack
+    const o = this.packed
+    p[o] = cx
+    p[o + 1] = cy
+    p[o + 2] = kx
+    p[o + 3] = ky
+    p[o + 4] = (metresPerDegLon(cy + 0.01) - metresPerDegLon(cy - 0.01)) / 0.02
+    p[o + 5] = (metresPerDegLat(cy + 0.01) - metresPerDegLat(cy - 0.01)) / 0.02
+    p[o + 6] = chunks.length
+    let q = HEADER + chunks.length * GROUP_STRIDE // edge offset, from o
+    for (let n = 0; n < chunks.length; n++) {
+      const c = chunks[n]
+      const gi = o + HEADER + n * GROUP_STRIDE
+      // Shrunk by the slack, so rounding never prunes the true nearest edge.
+      p[gi] = c.lower2 * (1 - SLACK)
+      p[gi + 1] = c.x0
+      p[gi + 2] = c.y0
+      p[gi + 3] = c.x1
+      p[gi + 4] = c.y1
+      p[gi + 5] = q
+      p[gi + 6] = c.count
+      for (let j = c.from; j < c.from + c.count; j++, q += EDGE_STRIDE) {
+        const id = found[j].id
+        const ax = (e[4 * id] - cx) * kx
+        const ay = (e[4 * id + 1] - cy) * ky
+        const dx = (e[4 * id + 2] - cx) * kx - ax
+        const dy = (e[4 * id + 3] - cy) * ky - ay
+        p[o + q] = ax
+        p[o + q + 1] = ay
+        p[o + q + 2] = dx
+        p[o + q + 3] = dy
+        p[o + q + 4] = dx === 0 && dy === 0 ? 0 : 1 / (dx * dx + dy * dy)
+        p[o + q + 5] = id
+      }
+    }
+    this.packed += size
+    this.tileAt[t] = o
+    return o
   }
 }
 
 /** Squared distance from segment a→b to the rectangle [−hw, hw] × [−hh, hh] (0 when they meet). */
 export function segmentRectDist2(ax: number, ay: number, bx: number, by: number, hw: number, hh: number): number {
-  // Liang–Barsky: clip the segment's parameter range against the four slabs.
-  let t0 = 0
-  let t1 = 1
+  // Liang–Barsky: clip the segment's parameter range [0, 1] against the two slabs.
   const dx = bx - ax
   const dy = by - ay
-  const p = [-dx, dx, -dy, dy]
-  const q = [ax + hw, hw - ax, ay + hh, hh - ay]
+  let t0 = 0
+  let t1 = 1
   let meets = true
-  for (let i = 0; i < 4 && meets; i++) {
-    if (p[i] === 0) {
-      if (q[i] < 0) meets = false
-    } else {
-      const r = q[i] / p[i]
-      if (p[i] < 0) {
-        if (r > t1) meets = false
-        else if (r > t0) t0 = r
-      } else if (r < t0) meets = false
-      else if (r < t1) t1 = r
+  const clip = (p: number, q: number): void => {
+    if (!meets) return
+    if (p === 0) {
+      if (q < 0) meets = false
+      return
     }
+    const r = q / p
+    if (p < 0) {
+      if (r > t1) meets = false
+      else if (r > t0) t0 = r
+    } else if (r < t0) meets = false
+    else if (r < t1) t1 = r
   }
+  clip(-dx, ax + hw)
+  clip(dx, hw - ax)
+  clip(-dy, ay + hh)
+  clip(dy, hh - ay)
   if (meets) return 0
   // Apart: the nearest pair involves an endpoint of the segment or a corner of the rectangle.
   const ex = Math.max(Math.abs(ax) - hw, 0)

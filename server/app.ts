@@ -15,8 +15,16 @@ import healthRoutes from './routes/health.ts'
 import gridRoutes from './routes/grid.ts'
 import cellRoutes from './routes/cells.ts'
 import gridsRoutes from './routes/grids.ts'
+import facilities from './plugins/facilities.ts'
 import geocoderPlugin from './plugins/geocoder.ts'
 import geocodeRoutes from './routes/geocode.ts'
+import auth from './plugins/auth.ts'
+import casesPlugin from './plugins/cases.ts'
+import caseRoutes from './routes/cases.ts'
+import caseConfigRoutes from './routes/case-config.ts'
+import photoRoutes from './routes/photos.ts'
+import userRoutes from './routes/users.ts'
+import open311Routes from './routes/open311.ts'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -54,13 +62,23 @@ export const app = fp(async function wangge(instance: FastifyInstance, opts: App
   await instance.register(database, { config: opts.config, db: opts.db })
   await instance.register(gridHooks)
   await instance.register(repositories)
+  await instance.register(auth)
   await instance.register(geocoderPlugin, { toleranceM: opts.config.snapToleranceM })
   await instance.register(docs)
   await instance.register(healthRoutes)
   await instance.register(gridRoutes)
   await instance.register(cellRoutes)
   await instance.register(gridsRoutes, { bodyLimit: opts.config.bodyLimit })
+  await instance.register(facilities, { bodyLimit: opts.config.bodyLimit })
   await instance.register(geocodeRoutes)
+  await instance.register(casesPlugin)
+  await instance.register(caseRoutes)
+  await instance.register(caseConfigRoutes)
+  await instance.register(photoRoutes)
+  await instance.register(userRoutes)
+  await instance.register(open311Routes)
+  // The web client at /; API routes keep precedence (server/plugins/static.ts).
+  await instance.register(import('./plugins/static.ts'))
 }, { name: 'wangge' })
 
 /** Fastify options: logging, and JSON parsing that accepts GeoJSON's media type. */

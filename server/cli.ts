@@ -16,7 +16,9 @@ import { progressBar } from './progress.ts'
 const USAGE = `usage:
   npm run cli -- import <grid.geojson>
   npm run cli -- export [--out grid.geojson]
-  npm run cli -- generate [--cells 8423] [--seed 20050101] [--out fixtures/data/grid.geojson]`
+  npm run cli -- generate [--cells 8423] [--seed 20050101] [--out fixtures/data/grid.geojson]
+  npm run cli -- facilities-import <file.geojson|file.csv> [--crs wgs84|gcj02|bd09] [--skip-invalid]
+  npm run cli -- facilities-export [--format geojson|csv] [--out file]`
 
 async function withDb<T>(fn: (db: Awaited<ReturnType<typeof openDatabase>>) => Promise<T>): Promise<T> {
   const config = loadConfig()
@@ -33,7 +35,7 @@ async function main(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
     args: rest,
     allowPositionals: true,
-    options: { out: { type: 'string' }, cells: { type: 'string' }, seed: { type: 'string' } },
+    options: { out: { type: 'string' }, cells: { type: 'string' }, seed: { type: 'string' }, crs: { type: 'string' }, 'skip-invalid': { type: 'boolean' }, format: { type: 'string' } },
   })
   switch (command) {
     case 'import': {
@@ -70,6 +72,9 @@ async function main(argv: string[]): Promise<number> {
         } else process.stdout.write(body)
         return 0
       })
+    case 'facilities-import':
+    case 'facilities-export':
+      return withDb(async (db) => (await import('./facility-cli.ts')).facilitiesCommand(db, command, rest, usage))
     case 'generate': {
       const { generateGrid } = await import('../grids/generate.ts')
       const cells = values.cells ? Number(values.cells) : undefined

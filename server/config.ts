@@ -3,7 +3,7 @@
  * Every default is explained on its own line; `.env.example` lists them all.
  */
 import { resolve } from 'node:path'
-import { fileURLToPath } from 'node:url'
+import { ROOT } from './paths.ts'
 
 export interface Config {
   host: string
@@ -21,8 +21,6 @@ export interface Config {
   snapToleranceM: number
   logLevel: string
 }
-
-const ROOT = fileURLToPath(new URL('..', import.meta.url))
 
 export class ConfigError extends Error {}
 

@@ -6,7 +6,7 @@ import Fastify from 'fastify'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { loadConfig, ConfigError } from './config.ts'
 import { app, serverOptions } from './app.ts'
-import { ensureFixture } from '../fixtures/load.ts'
+import { ensureFacilities, ensureFixture, ensurePlaces } from '../fixtures/load.ts'
 
 async function main(): Promise<void> {
   const t0 = performance.now()
@@ -26,7 +26,9 @@ async function main(): Promise<void> {
   await server.ready()
   if (config.seedFixture) {
     const loaded = await ensureFixture(server.db, { log: (m) => server.log.info(m) })
-    if (loaded) await server.gridChanged()
+    const places = await ensurePlaces(server.db, { log: (m) => server.log.info(m) })
+    if (loaded || places) await server.gridChanged()
+    if (await ensureFacilities(server.db, { log: (m) => server.log.info(m) })) await server.facilities.rebuild()
   }
 
   let closing = false

@@ -116,3 +116,29 @@ t.test('batch: CSV in and out, JSON array in', async (t) => {
   const long = await batch(`{"id":"${'x'.repeat(10_000)}"`, 'application/x-ndjson')
   t.match(long.body, /line_too_long/, 'an endless line is cut off, not buffered')
 })
+
+t.test('address text → best candidate → its cell; no match is 404 with the nearest names', async (t) => {
+  const place = (await db.query<{ id: string; name: string; address: string | null; lon: number; lat: number; code: string }>(`
+    SELECT p.id, p.name, p.address, ST_X(p.geom) AS lon, ST_Y(p.geom) AS lat,
+      (SELECT code FROM cells c WHERE ST_Covers(c.geom, p.geom) ORDER BY code LIMIT 1) AS code
+    FROM places p WHERE kind = 'building' AND address IS NOT NULL ORDER BY id LIMIT 1`)).rows[0]
+  t.ok(place, 'the fixture has buildings with addresses')
+  const res = await app.inject(`/api/geocode?address=${encodeURIComponent(place.address as string)}`)
+  t.equal(res.statusCode, 200, res.body)
+  const body = res.json()
+  t.equal(body.address.best.id, place.id, `${place.address} is found`)
+  t.equal(body.address.best.score, 1)
+  t.equal(body.cell, place.code, 'and located in the cell that covers it')
+  t.ok(body.address.candidates.length >= 1)
+  const fullWidth = place.name.replace(/[0-9]/g, (d) => String.fromCharCode(d.charCodeAt(0) + 0xfee0))
+  const fw = await app.inject(`/api/geocode?address=${encodeURIComponent(fullWidth)}`)
+  t.equal(fw.json().address?.best.id, place.id, `full-width digits (${fullWidth}) are read as digits`)
+  const none = await app.inject(`/api/geocode?address=${encodeURIComponent('火星基地99号')}`)
+  t.equal(none.statusCode, 404)
+  t.equal(none.json().error.code, 'address_not_found')
+  t.ok(Array.isArray(none.json().error.details.nearest), 'suggests the nearest names')
+  const both = await app.inject(`/api/geocode?address=x&lon=116.4&lat=39.9`)
+  t.equal(both.statusCode, 400)
+  const neither = await app.inject('/api/geocode')
+  t.equal(neither.statusCode, 400)
+})

@@ -10,12 +10,15 @@ import { tmpdir } from 'node:os'
 import type { FeatureCollection, Polygon } from 'geojson'
 import { testApp } from './helpers/app.ts'
 import { smallGrid, square, cellFeature } from './helpers/grids.ts'
+import { createUser } from '../fixtures/users.ts'
 
 const SHARED = new URL('../../shared/data/geojson-fixtures/', import.meta.url)
 
 const ctx = await testApp('empty')
 t.teardown(() => ctx.close())
 const { app, db } = ctx
+// Importing a grid is for planners (and admins).
+const planner = await createUser(db, 'planner')
 
 interface ErrorReply { error: { code: string; message: string; details?: { problems?: { index: number | null; code: string | null; field: string; error: string; reason: string }[] } } }
 
@@ -28,7 +31,7 @@ async function counts(): Promise<string> {
 }
 
 const post = (payload: unknown, headers: Record<string, string> = {}) =>
-  app.inject({ method: 'POST', url: '/api/grids/import', payload: typeof payload === 'string' || Buffer.isBuffer(payload) ? payload : JSON.stringify(payload), headers: { 'content-type': 'application/json', ...headers } })
+  app.inject({ method: 'POST', url: '/api/grids/import', payload: typeof payload === 'string' || Buffer.isBuffer(payload) ? payload : JSON.stringify(payload), headers: { 'content-type': 'application/json', authorization: `Bearer ${planner.token}`, ...headers } })
 
 t.test('a good grid imports as version 1 and is served back', async (t) => {
   const res = await post(smallGrid())

@@ -4,11 +4,11 @@
  * files run on the embedded database and on a real PostGIS.
  */
 import { readdirSync, readFileSync } from 'node:fs'
-import { fileURLToPath } from 'node:url'
 import { join } from 'node:path'
+import { projectPath } from '../paths.ts'
 import type { Database } from './types.ts'
 
-const MIGRATIONS_DIR = fileURLToPath(new URL('../migrations/', import.meta.url))
+const MIGRATIONS_DIR = projectPath('server/migrations')
 
 export interface Migration {
   version: number

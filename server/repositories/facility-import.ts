@@ -1,22 +1,36 @@
 /**
- * Writes checked facility rows in one transaction: stage them, let PostGIS
- * check what needs the database (geometry validity, owners that exist, the
- * cell each falls in), then upsert by component ID. By default any problem —
- * found in JS or here — rolls everything back and is reported per row; with
- * skipInvalid the good rows are written and the bad ones listed.
+ * Writes checked facility rows in one transaction: check what needs the
+ * database (organisations that exist, the cell each component falls in, the
+ * validity of lines and polygons), then upsert by component ID. By default any
+ * problem — found while reading the file or here — rolls everything back and
+ * is reported per row; with skipInvalid the good rows are written and the bad
+ * ones listed.
  *
- * Staging goes in chunks of 5,000 rows as parallel arrays through unnest, the
- * closest thing to COPY that works the same on pg and on PGlite.
+ * Written for bulk: 250,000 rows in one pass of parallel arrays through unnest,
+ * 5,000 a chunk, the closest thing to COPY that works the same on pg and on
+ * PGlite. On the embedded database every per-row index probe and every extra
+ * pass over the rows costs seconds, so:
+ * - a point's cell is found by the geocoder's in-memory index over the active
+ *   cells (geocoder/memory-index.ts: PostGIS's ST_Covers to the bit, smallest
+ *   covering code — exactly `(SELECT code FROM cells WHERE ST_Covers(geom, pt)
+ *   ORDER BY code LIMIT 1)`, which tests check row for row); lines and polygons,
+ *   few, get theirs in SQL from ST_PointOnSurface;
+ * - there is no staging table: rows go straight into `facilities`;
+ * - a bulk load drops the GiST and cell indexes and builds them afterwards.
  */
 import type { Database, Queryable } from '../db/types.ts'
 import { AppError } from '../errors.ts'
+import { parseWkbPolygonal } from '../db/wkb.ts'
+import { MemoryCellIndex } from '../../geocoder/memory-index.ts'
+import { FacilityRepository } from './facility-repository.ts'
+import type { FacilityRecord } from '../../geocoder/facility-types.ts'
 import { FacilityErrorCode, type FacilityInput, type FacilityProblem, type InputCrs } from '../../geocoder/facility-validate.ts'
 
-/** At most this many problems travel in an error answer; problem_count has them all. */
+/** At most this many problems travel in an answer; problem_count has them all. */
 const MAX_LISTED = 1000
 const CHUNK = 5000
-/** An import at least this large (and at least the table's size) rebuilds the GiST index instead of updating it row by row. */
-const BULK_ROWS = 50_000
+/** An import at least this large (and at least the table's size) rebuilds the indexes instead of updating them row by row. */
+const BULK_ROWS = 20_000
 
 export class FacilitiesRejected extends AppError {
   constructor(readonly problems: FacilityProblem[]) {
@@ -49,171 +63,269 @@ export interface FacilityImportSummary {
   ms: number
 }
 
-const STAGE_TABLE = `CREATE TEMP TABLE import_facilities (
-  row integer NOT NULL,
-  id char(17) NOT NULL,
-  subclass char(5) NOT NULL,
-  geom geometry NOT NULL,
-  -- the point that decides the cell: the component itself, or its point on surface (null when invalid)
-  pt geometry,
-  valid boolean NOT NULL,
-  owner char(18) NOT NULL,
-  maintainer char(18),
-  authority char(18),
-  status text NOT NULL,
-  installed_on date,
-  name text,
-  note text
-) ON COMMIT DROP`
+// Lines and polygons: validity and cell (of the point on surface) in SQL, the cell by the rule itself.
+const SHAPES = `SELECT r, v AS valid, CASE WHEN NOT v THEN ST_IsValidReason(g) END AS reason, ST_X(p) AS lon, ST_Y(p) AS lat,
+  (SELECT c.code FROM cells c WHERE ST_Covers(c.geom, p) ORDER BY c.code LIMIT 1) AS cell_code
+FROM (SELECT r, g, v, CASE WHEN v THEN ST_PointOnSurface(g) END AS p
+  FROM (SELECT r, g, ST_IsValid(g) AS v FROM (SELECT r, ST_SetSRID(ST_GeomFromGeoJSON(gj), 4326) AS g FROM unnest($1::int[], $2::text[]) AS t(r, gj)) x) y) z`
 
-const STAGE_INSERT = `INSERT INTO import_facilities (row, id, subclass, geom, pt, valid, owner, maintainer, authority, status, installed_on, name, note)
-SELECT r, i, s, g, CASE WHEN p THEN g WHEN v THEN ST_PointOnSurface(g) END, v, o, m, a, st, d, n, nt
-FROM (SELECT r, i, s, g, p, p OR ST_IsValid(g) AS v, o, m, a, st, d, n, nt
-  FROM (SELECT r, i, s, gj IS NULL AS p,
-      CASE WHEN gj IS NULL THEN ST_SetSRID(ST_MakePoint(x, y), 4326) ELSE ST_SetSRID(ST_GeomFromGeoJSON(gj), 4326) END AS g,
-      o, m, a, st, d::date AS d, n, nt
-    FROM unnest($1::int[], $2::text[], $3::text[], $4::float8[], $5::float8[], $6::text[], $7::text[], $8::text[], $9::text[],
-      $10::text[], $11::text[], $12::text[], $13::text[]) AS t(r, i, s, x, y, gj, o, m, a, st, d, n, nt)) u) w`
-
-// The cell of each row: the smallest code among the cells that cover its point —
-// the geocoder's edge rule, so both always agree. Written as one join driven by
-// the cells (8,423 index probes into the staged points, each cell's polygon
-// prepared once) rather than a subquery per row (250,000 probes into the cells),
-// which on the embedded database is ten times slower.
-const CELL_MAP = `CREATE TEMP TABLE import_cells ON COMMIT DROP AS
-SELECT s.row, min(c.code) AS cell_code FROM cells c JOIN import_facilities s ON s.pt @ c.geom AND ST_Covers(c.geom, s.pt)
-GROUP BY s.row`
-
-const DB_PROBLEMS = `WITH located AS (SELECT i.*, k.cell_code FROM import_facilities i LEFT JOIN import_cells k ON k.row = i.row)
-SELECT row, id, 'geometry' AS field, 'invalid_geometry' AS error, 'PostGIS: ' || ST_IsValidReason(geom) AS reason
-  FROM import_facilities WHERE NOT valid
-UNION ALL SELECT row, id, 'owner', 'unknown_owner', 'no organisation with code ' || owner || ' (GET /api/organisations lists them)'
-  FROM import_facilities i WHERE NOT EXISTS (SELECT 1 FROM organisations o WHERE o.uscc = i.owner)
-UNION ALL SELECT row, id, 'maintainer', 'unknown_organisation', 'no organisation with code ' || maintainer
-  FROM import_facilities i WHERE maintainer IS NOT NULL AND NOT EXISTS (SELECT 1 FROM organisations o WHERE o.uscc = i.maintainer)
-UNION ALL SELECT row, id, 'authority', 'unknown_organisation', 'no organisation with code ' || authority
-  FROM import_facilities i WHERE authority IS NOT NULL AND NOT EXISTS (SELECT 1 FROM organisations o WHERE o.uscc = i.authority)
-UNION ALL SELECT row, id, 'geometry', 'outside_grid', 'lies in no cell of the active grid ('
-    || round(ST_X(pt)::numeric, 6) || ', ' || round(ST_Y(pt)::numeric, 6) || ')'
-  FROM located WHERE valid AND cell_code IS NULL
-UNION ALL SELECT row, id, 'id', 'district_mismatch', 'digits 1–6 say district ' || substr(id, 1, 6) || ' but it lies in cell ' || cell_code
-  FROM located WHERE substr(id, 1, 6) <> substr(cell_code, 1, 6)
-ORDER BY 1, 3`
-
-const UPSERT = `INSERT INTO facilities AS f (id, subclass, geom, owner, maintainer, authority, status, installed_on, cell_code, name, note, import_id)
-SELECT i.id, i.subclass, i.geom, i.owner, i.maintainer, i.authority, i.status, i.installed_on, k.cell_code, i.name, i.note, $1
-FROM import_facilities i LEFT JOIN import_cells k ON k.row = i.row ORDER BY i.id
+// Columns of plain values travel as comma-separated text split in SQL (a quarter
+// cheaper than text[] parameters on the embedded database); an empty field is
+// NULL. Free text and GeoJSON, which may hold commas, travel as text[], or as
+// NULL when the whole chunk has none (unnest pads it with NULLs).
+const UPSERT = `WITH up AS (
+INSERT INTO facilities AS f (id, subclass, geom, owner, maintainer, authority, status, installed_on, cell_code, name, note, import_id)
+SELECT i, substr(i, 7, 5),
+  CASE WHEN gj IS NULL THEN ST_SetSRID(ST_MakePoint(x, y), 4326) ELSE ST_SetSRID(ST_GeomFromGeoJSON(gj), 4326) END,
+  o, m, a, st, d, c, n, nt, $1
+FROM unnest(string_to_array($2, ','), string_to_array($3, ',', '')::float8[], string_to_array($4, ',', '')::float8[], $5::text[],
+  string_to_array($6, ','), string_to_array($7, ',', ''), string_to_array($8, ',', ''), string_to_array($9, ','),
+  string_to_array($10, ',', '')::date[], string_to_array($11, ',', ''), $12::text[], $13::text[]) AS t(i, x, y, gj, o, m, a, st, d, c, n, nt)
 ON CONFLICT (id) DO UPDATE SET subclass = EXCLUDED.subclass, geom = EXCLUDED.geom, owner = EXCLUDED.owner,
   maintainer = EXCLUDED.maintainer, authority = EXCLUDED.authority, status = EXCLUDED.status,
   installed_on = EXCLUDED.installed_on, cell_code = EXCLUDED.cell_code, name = EXCLUDED.name, note = EXCLUDED.note,
   import_id = EXCLUDED.import_id, updated_at = now()
 WHERE NOT ST_OrderingEquals(f.geom, EXCLUDED.geom)
-  OR (f.subclass, f.owner, f.maintainer, f.authority, f.status, f.installed_on, f.cell_code, f.name, f.note)
-     IS DISTINCT FROM (EXCLUDED.subclass, EXCLUDED.owner, EXCLUDED.maintainer, EXCLUDED.authority, EXCLUDED.status,
-       EXCLUDED.installed_on, EXCLUDED.cell_code, EXCLUDED.name, EXCLUDED.note)`
+  OR (f.owner, f.maintainer, f.authority, f.status, f.installed_on, f.cell_code, f.name, f.note)
+     IS DISTINCT FROM (EXCLUDED.owner, EXCLUDED.maintainer, EXCLUDED.authority, EXCLUDED.status,
+       EXCLUDED.installed_on, EXCLUDED.cell_code, EXCLUDED.name, EXCLUDED.note)
+RETURNING f.id, (xmax = 0) AS inserted)
+SELECT (count(*) FILTER (WHERE inserted))::int AS inserted, count(*)::int AS written,
+  -- which ones, when not all of the chunk (unchanged rows are not written)
+  CASE WHEN count(*) < $14 THEN string_agg(trim(id), ',') END AS ids FROM up`
 
-// The GiST index of 002_facilities.sql, rebuilt after a bulk load (sorted build: several times faster than row-by-row inserts).
-const DROP_GEOM_INDEX = 'DROP INDEX IF EXISTS facilities_geom_m_idx'
-const CREATE_GEOM_INDEX = 'CREATE INDEX facilities_geom_m_idx ON facilities USING gist (geom_m)'
+// The indexes of 002_facilities.sql other than the primary key, dropped and built again around a bulk load.
+const BULK_INDEXES: [string, string][] = [
+  ['facilities_geom_m_idx', 'CREATE INDEX facilities_geom_m_idx ON facilities USING gist (geom_m)'],
+  ['facilities_cell_idx', 'CREATE INDEX facilities_cell_idx ON facilities (cell_code)'],
+]
 
 /** Serialises facility writers (imports, cell reassignment). */
 const WRITE_LOCK = 'SELECT pg_advisory_xact_lock(20051108)'
 const BUMP_REVISION = 'UPDATE facility_state SET revision = revision + 1'
 
-async function stage(tx: Queryable, rows: FacilityInput[], onProgress?: FacilityImportOptions['onProgress']): Promise<void> {
-  await tx.query(STAGE_TABLE)
-  for (let i = 0; i < rows.length; i += CHUNK) {
-    const chunk = rows.slice(i, i + CHUNK)
-    const cols: unknown[][] = Array.from({ length: 13 }, () => new Array<unknown>(chunk.length))
-    chunk.forEach((r, j) => {
-      const point = r.geometry.type === 'Point' ? r.geometry.coordinates : null
-      cols[0][j] = r.row
-      cols[1][j] = r.id
-      cols[2][j] = r.subclass
-      cols[3][j] = point ? point[0] : null
-      cols[4][j] = point ? point[1] : null
-      cols[5][j] = point ? null : JSON.stringify(r.geometry)
-      cols[6][j] = r.owner
-      cols[7][j] = r.maintainer
-      cols[8][j] = r.authority
-      cols[9][j] = r.status
-      cols[10][j] = r.installedOn
-      cols[11][j] = r.name
-      cols[12][j] = r.note
-    })
-    await tx.query(STAGE_INSERT, cols)
-    onProgress?.('stage', Math.min(i + CHUNK, rows.length), rows.length)
+type Locate = (coords: Float64Array) => (string | null)[]
+
+/**
+ * Point → cell over the active grid, no snapping: covered or nothing. Building
+ * it reads every cell (about a second on the embedded database), so a server
+ * keeps one and rebuilds it only when the grid has a new version.
+ */
+export class CellLocatorCache {
+  private key = ''
+  private locate: Locate | null = null
+
+  async get(tx: Queryable): Promise<Locate | null> {
+    const v = (await tx.query<{ v: number | null; n: number }>('SELECT (SELECT max(id) FROM grid_versions) AS v, (SELECT count(*)::int FROM cells) AS n')).rows[0]
+    const key = `${v.v}/${v.n}`
+    if (key === this.key) return this.locate
+    const rows = (await tx.query<{ code: string; community_code: string; subdistrict_code: string; wkb: Uint8Array }>(
+      'SELECT code, community_code, subdistrict_code, ST_AsBinary(geom) AS wkb FROM cells ORDER BY code')).rows
+    if (!rows.length) {
+      this.locate = null
+    } else {
+      const index = MemoryCellIndex.build(rows.map((r) => ({
+        code: r.code, communityCode: r.community_code, subdistrictCode: r.subdistrict_code, geometry: parseWkbPolygonal(r.wkb),
+      })), { toleranceM: 0 })
+      this.locate = (coords) => {
+        const res = index.locateMany(coords, { outsideDistance: false })
+        return Array.from(res.cells, (c, i) => (c >= 0 && !res.snapped[i] ? index.codes[c] : null))
+      }
+    }
+    this.key = key
+    return this.locate
   }
 }
 
+/** Finds each row's cell and everything wrong that needs the database to see. */
+async function checkAgainstDatabase(tx: Queryable, rows: FacilityInput[], cache: CellLocatorCache): Promise<{ cells: (string | null)[]; points: Float64Array; problems: FacilityProblem[] }> {
+  const problems: FacilityProblem[] = []
+  const cells = new Array<string | null>(rows.length).fill(null)
+  // the point that stands for each component: itself, or the point on surface of a line or polygon
+  const at = new Float64Array(rows.length * 2)
+  const report = (r: FacilityInput, field: string, error: FacilityErrorCode, reason: string): void => {
+    problems.push({ row: r.row, id: r.id, field, error, reason })
+  }
+  const orgs = new Set((await tx.query<{ uscc: string }>('SELECT uscc FROM organisations')).rows.map((r) => r.uscc))
+  for (const r of rows) {
+    if (!orgs.has(r.owner)) report(r, 'owner', FacilityErrorCode.unknownOwner, `no organisation with code ${r.owner} (GET /api/organisations lists them)`)
+    for (const field of ['maintainer', 'authority'] as const) {
+      const v = r[field]
+      if (v !== null && !orgs.has(v)) report(r, field, FacilityErrorCode.unknownOrganisation, `no organisation with code ${v}`)
+    }
+  }
+  const points: number[] = []
+  const shapes: number[] = []
+  rows.forEach((r, i) => (r.geometry.type === 'Point' ? points : shapes).push(i))
+  const coords = new Float64Array(points.length * 2)
+  points.forEach((i, j) => {
+    const [x, y] = (rows[i].geometry as { coordinates: number[] }).coordinates
+    coords[2 * j] = at[2 * i] = x
+    coords[2 * j + 1] = at[2 * i + 1] = y
+  })
+  const locate = points.length ? await cache.get(tx) : null
+  if (locate) locate(coords).forEach((code, j) => { cells[points[j]] = code })
+  for (let s = 0; s < shapes.length; s += CHUNK) {
+    const part = shapes.slice(s, s + CHUNK)
+    const res = (await tx.query<{ r: number; valid: boolean; reason: string | null; lon: number | null; lat: number | null; cell_code: string | null }>(SHAPES,
+      [part, part.map((i) => JSON.stringify(rows[i].geometry))])).rows
+    for (const x of res) {
+      if (!x.valid) report(rows[x.r], 'geometry', FacilityErrorCode.invalidGeometry, `PostGIS: ${x.reason}`)
+      else {
+        cells[x.r] = x.cell_code
+        at[2 * x.r] = x.lon ?? NaN
+        at[2 * x.r + 1] = x.lat ?? NaN
+      }
+    }
+  }
+  rows.forEach((r, i) => {
+    const cell = cells[i]
+    if (cell === null) {
+      if (r.geometry.type === 'Point' || !problems.some((p) => p.row === r.row && p.error === FacilityErrorCode.invalidGeometry)) {
+        const at = r.geometry.type === 'Point' ? ` (${r.geometry.coordinates.join(', ')})` : ''
+        report(r, 'geometry', FacilityErrorCode.outsideGrid, `lies in no cell of the active grid${at}`)
+      }
+    } else if (cell.slice(0, 6) !== r.id.slice(0, 6)) {
+      report(r, 'id', FacilityErrorCode.districtMismatch, `digits 1–6 say district ${r.id.slice(0, 6)} but it lies in cell ${cell}`)
+    }
+  })
+  return { cells, points: at, problems }
+}
+
+async function write(tx: Queryable, rows: FacilityInput[], cells: (string | null)[], importId: number, onProgress?: FacilityImportOptions['onProgress']): Promise<{ inserted: number; written: number; changed: Set<string> }> {
+  let inserted = 0
+  let written = 0
+  // the ids written (inserted, or updated because something changed)
+  const changed = new Set<string>()
+  // in id order, so the primary key grows at its right edge
+  const order = rows.map((_, i) => i).sort((a, b) => (rows[a].id < rows[b].id ? -1 : 1))
+  for (let s = 0; s < order.length; s += CHUNK) {
+    const part = order.slice(s, s + CHUNK).map((i) => rows[i])
+    const partCells = order.slice(s, s + CHUNK).map((i) => cells[i] ?? '')
+    const pt = (r: FacilityInput, k: 0 | 1): string => (r.geometry.type === 'Point' ? String(r.geometry.coordinates[k]) : '')
+    const texts = (f: (r: FacilityInput) => string | null): (string | null)[] | null => (part.some((r) => f(r) !== null) ? part.map(f) : null)
+    const cols = [
+      part.map((r) => r.id).join(','),
+      part.map((r) => pt(r, 0)).join(','),
+      part.map((r) => pt(r, 1)).join(','),
+      texts((r) => (r.geometry.type === 'Point' ? null : JSON.stringify(r.geometry))),
+      part.map((r) => r.owner).join(','),
+      part.map((r) => r.maintainer ?? '').join(','),
+      part.map((r) => r.authority ?? '').join(','),
+      part.map((r) => r.status).join(','),
+      part.map((r) => r.installedOn ?? '').join(','),
+      partCells.join(','),
+      texts((r) => r.name),
+      texts((r) => r.note),
+    ]
+    const res = (await tx.query<{ inserted: number; written: number; ids: string | null }>(UPSERT, [importId, ...cols, part.length])).rows[0]
+    inserted += res.inserted
+    written += res.written
+    if (res.written === part.length) for (const r of part) changed.add(r.id)
+    else if (res.ids) for (const id of res.ids.split(',')) changed.add(id)
+    onProgress?.('write', Math.min(s + CHUNK, order.length), order.length)
+  }
+  return { inserted, written, changed }
+}
+
+/** What an import wrote, for callers that keep an in-memory index. */
+export interface FacilityImportResult {
+  summary: FacilityImportSummary
+  /** facility_state.revision after this import. */
+  revision: number
+  /** The rows written (inserted or changed), as the index holds them. */
+  written: FacilityRecord[]
+}
+
 /**
- * Imports checked rows (with the problems found while checking them) in one
+ * Imports checked rows (with the problems found while reading them) in one
  * transaction. Throws FacilitiesRejected when anything is wrong, unless skipInvalid.
  */
 export async function importFacilities(db: Database, rows: FacilityInput[], problems: FacilityProblem[], totalRows: number, opts: FacilityImportOptions): Promise<FacilityImportSummary> {
+  return (await importFacilitiesDetailed(db, rows, problems, totalRows, opts)).summary
+}
+
+/** importFacilities, also returning what was written (see FacilityImportResult). */
+export async function importFacilitiesDetailed(db: Database, rows: FacilityInput[], problems: FacilityProblem[], totalRows: number,
+  opts: FacilityImportOptions & { cells?: CellLocatorCache }): Promise<FacilityImportResult> {
   const t0 = performance.now()
-  // A file that is wrong as a whole (not a FeatureCollection, no header…) is rejected even with skipInvalid.
-  if (problems.some((p) => p.row === null || (p.row === 1 && p.error === FacilityErrorCode.missingProperty && opts.format === 'csv'))) {
-    throw new FacilitiesRejected(problems)
-  }
+  // A file wrong as a whole (not a FeatureCollection, no id column…) is rejected even with skipInvalid.
+  if (problems.some((p) => p.row === null || (opts.format === 'csv' && p.row === 1))) throw new FacilitiesRejected(problems)
   return db.transaction(async (tx) => {
     await tx.query(WRITE_LOCK)
-    await stage(tx, rows, opts.onProgress)
-    opts.onProgress?.('locate', 0, 1)
-    await tx.query('CREATE INDEX ON import_facilities USING gist (pt)')
-    await tx.query('ANALYZE import_facilities')
-    await tx.query(CELL_MAP)
-    await tx.query('CREATE INDEX ON import_cells (row)')
     opts.onProgress?.('check', 0, 1)
-    const found = (await tx.query<{ row: number; id: string; field: string; error: FacilityErrorCode; reason: string }>(DB_PROBLEMS)).rows
+    const checked = await checkAgainstDatabase(tx, rows, opts.cells ?? new CellLocatorCache())
     opts.onProgress?.('check', 1, 1)
-    const all = [...problems, ...found.map((r) => ({ row: r.row, id: r.id, field: r.field, error: r.error, reason: r.reason }))]
-      .sort((a, b) => (a.row ?? 0) - (b.row ?? 0))
+    const all = [...problems, ...checked.problems].sort((a, b) => (a.row ?? 0) - (b.row ?? 0))
     if (all.length && !opts.skipInvalid) throw new FacilitiesRejected(all)
-    if (found.length) await tx.query('DELETE FROM import_facilities WHERE row = ANY($1::int[])', [[...new Set(found.map((r) => r.row))]])
+    const bad = new Set(checked.problems.map((p) => p.row))
+    const keep: FacilityInput[] = []
+    const keepCells: (string | null)[] = []
+    const records: FacilityRecord[] = []
+    rows.forEach((r, i) => {
+      if (bad.has(r.row)) return
+      keep.push(r)
+      keepCells.push(checked.cells[i])
+      records.push({
+        id: r.id, subclass: r.subclass, owner: r.owner, maintainer: r.maintainer, authority: r.authority, status: r.status,
+        cell: checked.cells[i], lon: checked.points[2 * i], lat: checked.points[2 * i + 1], geometry: r.geometry.type === 'Point' ? null : r.geometry,
+      })
+    })
 
-    const staged = (await tx.query<{ n: number; existing: number; total: number }>(`SELECT
-      (SELECT count(*) FROM import_facilities)::int AS n,
-      (SELECT count(*) FROM import_facilities i JOIN facilities f ON f.id = i.id)::int AS existing,
-      (SELECT count(*) FROM facilities)::int AS total`)).rows[0]
+    const total = (await tx.query<{ n: number }>('SELECT count(*)::int AS n FROM facilities')).rows[0].n
     const importId = (await tx.query<{ id: number }>(
-      `INSERT INTO facility_imports (source, format, crs, rows, inserted, updated, skipped) VALUES ($1, $2, $3, $4, 0, 0, 0) RETURNING id`,
+      'INSERT INTO facility_imports (source, format, crs, rows, inserted, updated, skipped) VALUES ($1, $2, $3, $4, 0, 0, 0) RETURNING id',
       [opts.source, opts.format, opts.crs, totalRows])).rows[0].id
-    const bulk = staged.n >= BULK_ROWS && staged.n >= staged.total
-    opts.onProgress?.('write', 0, 1)
-    if (bulk) await tx.query(DROP_GEOM_INDEX)
-    const written = (await tx.query(UPSERT, [importId])).affectedRows
+    const bulk = keep.length >= BULK_ROWS && keep.length >= total
+    if (bulk) for (const [name] of BULK_INDEXES) await tx.query(`DROP INDEX IF EXISTS ${name}`)
+    const { inserted, written, changed } = await write(tx, keep, keepCells, importId, opts.onProgress)
     if (bulk) {
-      opts.onProgress?.('index', 0, 1)
-      await tx.query(CREATE_GEOM_INDEX)
+      opts.onProgress?.('index', 0, BULK_INDEXES.length)
+      for (const [i, [, create]] of BULK_INDEXES.entries()) {
+        await tx.query(create)
+        opts.onProgress?.('index', i + 1, BULK_INDEXES.length)
+      }
+      await tx.query('ANALYZE facilities')
     }
-    opts.onProgress?.('write', 1, 1)
-    const inserted = staged.n - staged.existing
-    const updated = written - inserted
-    const skippedRows = new Set(all.map((p) => p.row)).size
-    await tx.query('UPDATE facility_imports SET inserted = $2, updated = $3, skipped = $4 WHERE id = $1', [importId, inserted, updated, skippedRows])
-    await tx.query(BUMP_REVISION)
+    const skipped = new Set(all.map((p) => p.row)).size
+    await tx.query('UPDATE facility_imports SET inserted = $2, updated = $3, skipped = $4 WHERE id = $1', [importId, inserted, written - inserted, skipped])
+    const revision = Number((await tx.query<{ revision: string | number }>(BUMP_REVISION + ' RETURNING revision')).rows[0].revision)
     return {
-      import_id: importId, rows: totalRows, inserted, updated, unchanged: staged.n - written, skipped: skippedRows,
-      skipped_rows: all.slice(0, MAX_LISTED), ms: Math.round(performance.now() - t0),
+      summary: {
+        import_id: importId, rows: totalRows, inserted, updated: written - inserted, unchanged: keep.length - written, skipped,
+        skipped_rows: all.slice(0, MAX_LISTED), ms: Math.round(performance.now() - t0),
+      },
+      revision,
+      written: records.filter((r) => changed.has(r.id)),
     }
   })
 }
 
 /**
- * Puts every component back in the cell that covers it, after the grid changed.
- * Returns how many moved.
+ * Puts every component back in the cell that covers it, after the grid changed;
+ * the same rule as the import (points by the in-memory cell index, lines and
+ * polygons by their point on surface in SQL). Returns how many moved.
  */
 export async function reassignCells(db: Database): Promise<number> {
   return db.transaction(async (tx) => {
     await tx.query(WRITE_LOCK)
-    const moved = (await tx.query(`UPDATE facilities f SET cell_code = n.code, updated_at = now()
-      FROM (SELECT id, (SELECT c.code FROM cells c
-          WHERE ST_Covers(c.geom, CASE WHEN GeometryType(x.geom) = 'POINT' THEN x.geom ELSE ST_PointOnSurface(x.geom) END)
-          ORDER BY c.code LIMIT 1) AS code
-        FROM facilities x) n
+    const shapes = (await tx.query(`UPDATE facilities f SET cell_code = n.code, updated_at = now()
+      FROM (SELECT id, (SELECT c.code FROM cells c WHERE ST_Covers(c.geom, ST_PointOnSurface(x.geom)) ORDER BY c.code LIMIT 1) AS code
+        FROM facilities x WHERE GeometryType(x.geom) <> 'POINT') n
       WHERE n.id = f.id AND f.cell_code IS DISTINCT FROM n.code`)).affectedRows
-    if (moved) await tx.query(BUMP_REVISION)
-    return moved
+    const points = (await new FacilityRepository(tx).records()).filter((r) => r.geometry === null)
+    const locate = await new CellLocatorCache().get(tx)
+    const coords = new Float64Array(points.length * 2)
+    points.forEach((r, i) => { coords[2 * i] = r.lon; coords[2 * i + 1] = r.lat })
+    const cells = locate ? locate(coords) : points.map(() => null)
+    const moved = points.map((r, i) => ({ id: r.id, was: r.cell, now: cells[i] })).filter((m) => m.was !== m.now)
+    for (let s = 0; s < moved.length; s += CHUNK) {
+      const part = moved.slice(s, s + CHUNK)
+      await tx.query(`UPDATE facilities f SET cell_code = u.c, updated_at = now()
+        FROM unnest(string_to_array($1, ','), string_to_array($2, ',', '')) AS u(i, c) WHERE f.id = u.i`,
+      [part.map((m) => m.id).join(','), part.map((m) => m.now ?? '').join(',')])
+    }
+    if (shapes + moved.length) await tx.query(BUMP_REVISION)
+    return shapes + moved.length
   })
 }

@@ -19,7 +19,7 @@ export interface CountRow { cell_code: string | null; owner: string; owner_name:
 export interface LayerFilter {
   bbox?: Bbox
   owner?: string
-  subclasses?: string[]
+  subclasses?: readonly string[]
   limit?: number
 }
 

@@ -31,6 +31,29 @@ export const GeocodeResult = Type.Object({
   grid_version: Type.Union([Type.Integer(), Type.Null()]),
 })
 
+const AddressMatch = Type.Object({
+  query: Type.String(),
+  normalised: Type.String(),
+  best: Type.Object({ id: Type.String(), kind: Type.String(), name: Type.String(), address: Type.Union([Type.String(), Type.Null()]), score: Type.Number(), method: Type.String() }),
+  candidates: Type.Array(Type.Object({ id: Type.String(), kind: Type.String(), name: Type.String(), address: Type.Union([Type.String(), Type.Null()]), score: Type.Number(), method: Type.String(), lon: Type.Number(), lat: Type.Number() })),
+})
+
+/** Finds an address in the gazetteer and locates the best candidate; 404 with the nearest names when nothing matches. */
+export async function geocodeAddress(snapshot: GridSnapshot, text: string, limit: number) {
+  const found = (await snapshot.gazetteer()).search(text, { limit })
+  if (!found.candidates.length) {
+    throw new AppError(404, 'address_not_found', `no place matches "${text.slice(0, 80)}"`, { field: 'querystring.address', normalised: found.normalised, nearest: found.nearest })
+  }
+  const candidates = found.candidates.map((c) => ({
+    id: c.entry.id, kind: c.entry.kind, name: c.entry.name, address: c.entry.address ?? null,
+    score: Math.round(c.score * 1000) / 1000, method: c.method, lon: c.entry.lon, lat: c.entry.lat,
+  }))
+  const best = found.candidates[0].entry
+  const located = geocodePoint(snapshot, best.lon, best.lat, 'wgs84')
+  const { lon: _lon, lat: _lat, ...bestOut } = candidates[0]
+  return { ...located, address: { query: text, normalised: found.normalised, best: bestOut, candidates } }
+}
+
 function snapshotOrFail(s: GridSnapshot | null): GridSnapshot {
   if (!s) throw new AppError(503, 'index_not_ready', 'no grid is loaded yet')
   return s
@@ -71,16 +94,29 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
   app.get('/api/geocode', {
     schema: {
       tags: ['geocode'],
-      summary: 'Locate a point (lon, lat, crs) in its cell, with the responsible units',
+      summary: 'Locate a point (lon, lat, crs) or an address in its cell, with the responsible units',
       description: 'Edge rule: a point covered by several cells (on a shared edge or vertex) goes to the one with the smallest code; a point on the district boundary is inside; within the snapping tolerance (30 m) outside the district it snaps to the nearest cell; farther away it is 422 outside_district.',
       querystring: Type.Object({
-        lon: Type.Number({ description: 'longitude' }),
-        lat: Type.Number({ description: 'latitude' }),
+        lon: Type.Optional(Type.Number({ description: 'longitude' })),
+        lat: Type.Optional(Type.Number({ description: 'latitude' })),
         crs: Type.Optional(CrsSchema),
+        address: Type.Optional(Type.String({ minLength: 1, maxLength: 200, description: 'address text, e.g. 阜通东大街6号 or 望京西园三区312号楼; simplified or traditional, full-width digits accepted' })),
+        limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 20, default: 5, description: 'address candidates returned' })),
       }, { additionalProperties: false }),
-      response: { 200: GeocodeResult, 422: ErrorSchema, 503: ErrorSchema, ...errorResponses },
+      response: { ...errorResponses, 200: Type.Intersect([GeocodeResult, Type.Object({ address: Type.Optional(AddressMatch) })]), 404: ErrorSchema, 422: ErrorSchema, 503: ErrorSchema },
     },
-  }, async (req) => geocodePoint(snapshotOrFail(app.geocoder.current()), req.query.lon, req.query.lat, req.query.crs ?? 'wgs84'))
+  }, async (req) => {
+    const snapshot = snapshotOrFail(app.geocoder.current())
+    const q = req.query
+    if (q.address !== undefined) {
+      if (q.lon !== undefined || q.lat !== undefined) throw badRequest(ErrorCode.badRequest, 'give either lon/lat or address, not both', { field: 'querystring' })
+      return geocodeAddress(snapshot, q.address, q.limit ?? 5)
+    }
+    if (q.lon === undefined || q.lat === undefined) {
+      throw badRequest(ErrorCode.validation, 'lon and lat are required (or address)', { field: q.lon === undefined ? 'querystring.lon' : 'querystring.lat' })
+    }
+    return geocodePoint(snapshot, q.lon, q.lat, q.crs ?? 'wgs84')
+  })
 
   // Batch bodies are streams: the parsers hand the raw request on, unread.
   const passStream = (_req: unknown, payload: Readable, done: (err: Error | null, body?: Readable) => void): void => done(null, payload)

@@ -13,6 +13,7 @@ export interface GridRoutesOptions {
 const routes: FastifyPluginAsyncTypebox<GridRoutesOptions> = async (app, opts) => {
   app.post('/api/grids/import', {
     bodyLimit: opts.bodyLimit,
+    preHandler: app.requireRole('planner', 'admin'),
     schema: {
       tags: ['grid'],
       summary: 'Import a grid (GeoJSON FeatureCollection of cells) as a new grid version',

@@ -15,7 +15,8 @@ import { fileURLToPath } from 'node:url'
 import pg from 'pg'
 import { openDatabase } from '../../server/db/index.ts'
 import type { Database } from '../../server/db/types.ts'
-import { ensureFixture } from '../../fixtures/load.ts'
+import { ensureFixture, ensurePlaces } from '../../fixtures/load.ts'
+import { fillCaseFixtures, CASE_FIXTURE_FILES } from '../../fixtures/cases.ts'
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url))
 const TEMPLATES = join(ROOT, '.data/test-templates')
@@ -33,7 +34,7 @@ function templateKey(name: TemplateName): string {
   const migrations = join(ROOT, 'server/migrations')
   for (const f of readdirSync(migrations).sort()) h.update(f).update(readFileSync(join(migrations, f)))
   if (name === 'chaoyang') {
-    for (const f of ['grids/generate.ts', 'server/repositories/grid-import.ts', 'grids/import-validate.ts']) {
+    for (const f of ['grids/generate.ts', 'fixtures/gazetteer.ts', 'server/repositories/grid-import.ts', 'grids/import-validate.ts', 'server/repositories/facility-import.ts', ...CASE_FIXTURE_FILES]) {
       if (existsSync(join(ROOT, f))) h.update(readFileSync(join(ROOT, f)))
     }
   }
@@ -42,6 +43,9 @@ function templateKey(name: TemplateName): string {
 
 async function fill(db: Database, name: TemplateName): Promise<void> {
   if (name === 'chaoyang') await ensureFixture(db)
+  if (name === 'chaoyang') await ensurePlaces(db)
+  // Organisations, some components, the loop's reference data, demo users and a small case history (fixtures/cases.ts).
+  if (name === 'chaoyang') await fillCaseFixtures(db)
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms))

@@ -1,0 +1,153 @@
+/**
+ * The facility registry of the running service: the repository, the PostGIS
+ * reference lookups, and an in-memory index with the names it answers with
+ * (organisations, classes, the cells' responsible units), built together from
+ * the database and swapped as one reference after every import, so a request
+ * never sees half an index. Registers the routes (server/routes/facilities.ts).
+ */
+import fp from 'fastify-plugin'
+import type { FastifyInstance } from 'fastify'
+import { MemoryFacilityIndex } from '../../geocoder/facility-index.ts'
+import type { FacilityRecord, OrganisationInfo } from '../../geocoder/facility-types.ts'
+import type { FacilityInput, FacilityProblem } from '../../geocoder/facility-validate.ts'
+import { FacilityRepository } from '../repositories/facility-repository.ts'
+import { PostgisFacilityIndex } from '../repositories/facility-postgis-index.ts'
+import { CellLocatorCache, importFacilitiesDetailed, reassignCells, type FacilityImportOptions, type FacilityImportSummary } from '../repositories/facility-import.ts'
+import facilityRoutes from '../routes/facilities.ts'
+
+export interface ComponentClassInfo { code: string; name: string; major: string; majorName: string }
+
+/** One state of the registry, as requests see it. */
+export interface FacilitySnapshot {
+  index: MemoryFacilityIndex
+  /** What the index was built from, by id (an import merges into it instead of reading everything again). */
+  records: FacilityRecord[]
+  organisations: Map<string, OrganisationInfo>
+  classes: Map<string, ComponentClassInfo>
+  /** Responsible unit of each cell (credit code). */
+  cellUnits: Map<string, string>
+  revision: number
+  builtAt: Date
+  buildMs: number
+}
+
+export interface FacilityService {
+  repository: FacilityRepository
+  /** The reference lookups, straight from PostGIS. */
+  postgis: PostgisFacilityIndex
+  /** The snapshot requests use (empty until the first build). */
+  current(): FacilitySnapshot
+  /** Rebuilds the snapshot from the database and swaps it in. */
+  rebuild(): Promise<FacilitySnapshot>
+  /** Imports checked rows (see importFacilities), then rebuilds. */
+  import(rows: FacilityInput[], problems: FacilityProblem[], totalRows: number, opts: FacilityImportOptions): Promise<FacilityImportSummary>
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    facilities: FacilityService
+  }
+}
+
+export interface FacilitiesPluginOptions {
+  /** Largest import body, bytes. */
+  bodyLimit?: number
+  /** How often to look for writes by other processes (the CLI), ms; 0 = never. PostgreSQL only. */
+  pollMs?: number
+}
+
+/** 5 s: an import from the CLI shows in a running server within that, for one cheap query. */
+const DEFAULT_POLL_MS = 5000
+
+export async function buildSnapshot(repo: FacilityRepository): Promise<FacilitySnapshot> {
+  const t0 = performance.now()
+  const revision = await repo.revision()
+  const [records, orgs, classes, cellUnits]: [FacilityRecord[], OrganisationInfo[], ComponentClassInfo[], Map<string, string>] = await Promise.all([
+    repo.records(),
+    repo.organisationInfo(),
+    repo.componentClasses().then((rows) => rows.map((r) => ({ code: r.code, name: r.name, major: r.major, majorName: r.major_name }))),
+    repo.cellUnits(),
+  ])
+  return {
+    index: new MemoryFacilityIndex(records),
+    records,
+    organisations: new Map(orgs.map((o) => [o.uscc, o])),
+    classes: new Map(classes.map((c) => [c.code, c])),
+    cellUnits,
+    revision,
+    builtAt: new Date(),
+    buildMs: Math.round(performance.now() - t0),
+  }
+}
+
+/** `base` (sorted by id) with `changes` put in: replaced where the id exists, added where not. */
+export function mergeById(base: readonly FacilityRecord[], changes: readonly FacilityRecord[]): FacilityRecord[] {
+  const add = [...changes].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
+  const out: FacilityRecord[] = []
+  let j = 0
+  for (const r of base) {
+    while (j < add.length && add[j].id < r.id) out.push(add[j++])
+    if (j < add.length && add[j].id === r.id) out.push(add[j++])
+    else out.push(r)
+  }
+  while (j < add.length) out.push(add[j++])
+  return out
+}
+
+export default fp(async function facilities(app: FastifyInstance, opts: FacilitiesPluginOptions) {
+  const repository = new FacilityRepository(app.db)
+  const cells = new CellLocatorCache()
+  let snapshot: FacilitySnapshot = {
+    index: new MemoryFacilityIndex([]), records: [], organisations: new Map(), classes: new Map(), cellUnits: new Map(), revision: -1, builtAt: new Date(), buildMs: 0,
+  }
+  let building: Promise<FacilitySnapshot> | null = null
+  const rebuild = async (): Promise<FacilitySnapshot> => {
+    // One build at a time; a caller arriving during a build waits for it, then builds again, so what it gets is never older than its call.
+    while (building) await building.catch(() => null)
+    building = buildSnapshot(repository)
+    try {
+      snapshot = await building
+      app.log.info({ facilities: snapshot.index.size, revision: snapshot.revision, ms: snapshot.buildMs }, 'facility index built')
+      return snapshot
+    } finally {
+      building = null
+    }
+  }
+  const service: FacilityService = {
+    repository,
+    postgis: new PostgisFacilityIndex(app.db),
+    current: () => snapshot,
+    rebuild,
+    async import(rows, problems, totalRows, importOpts) {
+      const { summary, revision, written } = await importFacilitiesDetailed(app.db, rows, problems, totalRows, { ...importOpts, cells })
+      if (!building && snapshot.revision === revision - 1) {
+        // nothing else wrote since the snapshot: merge what this import wrote instead of reading everything again
+        const t0 = performance.now()
+        const records = mergeById(snapshot.records, written)
+        snapshot = { ...snapshot, index: new MemoryFacilityIndex(records), records, revision, builtAt: new Date(), buildMs: Math.round(performance.now() - t0) }
+      } else {
+        await rebuild()
+      }
+      return summary
+    },
+  }
+  app.decorate('facilities', service)
+  app.addHook('onReady', async () => { await rebuild() })
+  if (app.hasDecorator('onGridChanged')) {
+    app.onGridChanged(async () => {
+      const moved = await reassignCells(app.db)
+      app.log.info({ moved }, 'facilities reassigned to the new grid')
+      await rebuild()
+    })
+  }
+  const pollMs = opts.pollMs ?? DEFAULT_POLL_MS
+  if (app.db.kind === 'postgres' && pollMs > 0) {
+    const timer = setInterval(() => {
+      repository.revision().then(async (r) => { if (r !== snapshot.revision && !building) await rebuild() })
+        .catch((err: unknown) => app.log.warn({ err }, 'facility revision check failed'))
+    }, pollMs)
+    timer.unref()
+    app.addHook('onClose', async () => clearInterval(timer))
+  }
+  await app.register(facilityRoutes, { bodyLimit: opts.bodyLimit ?? 32 * 1024 * 1024 })
+}, { name: 'facilities', dependencies: ['database'] })

@@ -1,0 +1,208 @@
+/**
+ * The statements of intake, run by the service inside one transaction:
+ * 1. `lock`: advisory locks on the idempotency key and on the squares of the
+ *    map a duplicate could lie in, so two reports of one problem arriving at
+ *    the same moment do not both open a case;
+ * 2. `lookup`: in one statement, an earlier submission with the same key, the
+ *    photos that exist, the nearest open case of the same matter within the
+ *    radius and window, and the nearest component of the matter's subclass;
+ * 3. `insertCase` (case, first report, first event and the routed units in one
+ *    statement) or `linkReport` (a duplicate: a report and an event on the
+ *    case it belongs to).
+ */
+import type { Queryable } from '../db/types.ts'
+
+export interface LookupParams {
+  reporterId: number | null
+  idempotencyKey: string | null
+  photos: readonly string[]
+  matterStd: string
+  lon: number
+  lat: number
+  duplicateRadiusM: number
+  /** Reports before this are too old to be duplicates. */
+  duplicateSince: Date
+  /** Component subclass to match, or null. */
+  subclass: string | null
+  /** Plane radius (facility_plane units) bounding the component search. */
+  facilityPlaneRadius: number
+  /** A component the reporter named, looked up instead of the nearest. */
+  facilityId: string | null
+}
+
+export interface FacilityMatch {
+  id: string
+  subclass: string
+  owner: string
+  maintainer: string | null
+  status: string
+  distance_m: number
+}
+
+export interface LookupResult {
+  replay: { case_id: number; request_hash: string | null; created_case: boolean; report_id: number } | null
+  photos_found: string[]
+  duplicate: { id: number; distance_m: number } | null
+  facility: FacilityMatch | null
+}
+
+const LOOKUP = `SELECT
+  (SELECT json_build_object('case_id', r.case_id, 'request_hash', r.request_hash, 'created_case', r.created_case, 'report_id', r.id)
+     FROM case_reports r WHERE $2::text IS NOT NULL AND r.reporter_id = $1 AND r.idempotency_key = $2) AS replay,
+  (SELECT coalesce(array_agg(ph.id::text), '{}') FROM photos ph WHERE ph.id = ANY($3::text[])) AS photos_found,
+  (SELECT json_build_object('id', c.id, 'distance_m', ST_Distance(c.geom::geography, p.g::geography))
+     FROM cases c
+     WHERE c.is_open AND c.matter_std = $4 AND c.last_reported_at >= $8
+       AND c.geom && ST_Expand(p.g, $7::float8 / (111320 * cos(radians($6::float8))), $7::float8 / 110574)
+       AND ST_DWithin(c.geom::geography, p.g::geography, $7)
+     ORDER BY ST_Distance(c.geom::geography, p.g::geography), c.id LIMIT 1) AS duplicate,
+  CASE WHEN $11::text IS NOT NULL THEN
+    (SELECT json_build_object('id', f.id, 'subclass', f.subclass, 'owner', f.owner, 'maintainer', f.maintainer, 'status', f.status,
+        'distance_m', ST_Distance(f.geom::geography, p.g::geography))
+      FROM facilities f WHERE f.id = $11)
+  WHEN $9::text IS NOT NULL THEN
+    (SELECT json_build_object('id', f.id, 'subclass', f.subclass, 'owner', f.owner, 'maintainer', f.maintainer, 'status', f.status,
+        'distance_m', ST_Distance(f.geom::geography, p.g::geography))
+      FROM facilities f
+      WHERE f.subclass = $9 AND f.geom_m && ST_Expand(facility_plane(p.g), $10::float8)
+      ORDER BY f.geom_m <-> facility_plane(p.g), f.id LIMIT 1)
+  END AS facility
+FROM (SELECT ST_SetSRID(ST_MakePoint($5::float8, $6::float8), 4326) AS g) p`
+
+export interface NewCase {
+  matterCode: string
+  matterStd: string
+  channel: string
+  description: string
+  address: string | null
+  lon: number
+  lat: number
+  cell: string
+  community: string
+  subdistrict: string
+  district: string
+  gridVersion: number | null
+  facility: FacilityMatch | null
+  reporterId: number | null
+  at: Date
+  acceptDueAt: Date
+  limitMinutes: number
+  basis: string
+  warnAt: Date
+  contactName: string | null
+  contactPhone: string | null
+  contactEmail: string | null
+  inputLon: number
+  inputLat: number
+  inputCrs: string
+  photos: readonly string[]
+  idempotencyKey: string | null
+  requestHash: string | null
+  actorRole: string
+  actorOrg: string | null
+  eventData: Record<string, unknown>
+  /** Units routed now, dispatched on 立案. */
+  units: readonly { org: string; role: string; ruleId: number | null; ruleName: string | null }[]
+}
+
+const INSERT_CASE = `WITH c AS (
+  INSERT INTO cases (matter_code, matter_std, status, channel, description, address, geom, cell_code, community_code, subdistrict_code,
+    district_code, grid_version, facility_id, facility_owner, facility_maintainer, facility_distance_m, reporter_id, event_count,
+    reported_at, last_reported_at, updated_at, accept_due_at, stage, clock_started_at, clock_used_minutes, clock_limit_minutes,
+    clock_basis, warn_at, due_at)
+  VALUES ($1, $2, 'reported', $3, $4, $5, ST_SetSRID(ST_MakePoint($6, $7), 4326), $8, $9, $10,
+    $11, $12, $13, $14, $15, $16, $17, 1,
+    $18, $18, $18, $19, 'accept', $18, 0, $20,
+    $21, $22, $19)
+  RETURNING id),
+r AS (
+  INSERT INTO case_reports (case_id, created_case, channel, reporter_id, contact_name, contact_phone, contact_email, description, address,
+    geom, input_lon, input_lat, input_crs, photos, idempotency_key, request_hash, reported_at)
+  SELECT c.id, true, $3, $17, $23, $24, $25, $4, $5, ST_SetSRID(ST_MakePoint($6, $7), 4326), $26, $27, $28, $29::text[], $30, $31, $18
+  FROM c RETURNING id),
+e AS (
+  INSERT INTO case_events (case_id, seq, at, action, from_status, to_status, actor_id, actor_role, actor_org, note, photos, data)
+  SELECT c.id, 1, $18, 'report', NULL, 'reported', $17, $32, $33, NULL, $29::text[], $34::jsonb FROM c),
+a AS (
+  INSERT INTO case_assignments (case_id, org, role, state, rule_id, rule_name, assigned_at)
+  SELECT c.id, u.org, u.role, 'planned', u.rule_id, u.rule_name, $18
+  FROM c, unnest($35::text[], $36::text[], $37::int[], $38::text[]) AS u(org, role, rule_id, rule_name)),
+ph AS (
+  INSERT INTO case_photos (photo_id, case_id) SELECT DISTINCT x, c.id FROM c, unnest($29::text[]) AS x)
+SELECT c.id::int AS id, r.id::int AS report_id FROM c, r`
+
+export interface LinkedReport {
+  caseId: number
+  at: Date
+  channel: string
+  reporterId: number | null
+  contactName: string | null
+  contactPhone: string | null
+  contactEmail: string | null
+  description: string
+  address: string | null
+  lon: number
+  lat: number
+  inputLon: number
+  inputLat: number
+  inputCrs: string
+  photos: readonly string[]
+  distanceM: number
+  idempotencyKey: string | null
+  requestHash: string | null
+  actorRole: string
+  actorOrg: string | null
+}
+
+const LINK_REPORT = `WITH u AS (
+  UPDATE cases SET report_count = report_count + 1, last_reported_at = $2, updated_at = $2, event_count = event_count + 1
+  WHERE id = $1 RETURNING id, event_count, status),
+r AS (
+  INSERT INTO case_reports (case_id, created_case, channel, reporter_id, contact_name, contact_phone, contact_email, description, address,
+    geom, input_lon, input_lat, input_crs, photos, distance_m, idempotency_key, request_hash, reported_at)
+  SELECT u.id, false, $3, $4, $5, $6, $7, $8, $9, ST_SetSRID(ST_MakePoint($10, $11), 4326), $12, $13, $14, $15::text[], $16, $17, $18, $2
+  FROM u RETURNING id),
+e AS (
+  INSERT INTO case_events (case_id, seq, at, action, from_status, to_status, actor_id, actor_role, actor_org, note, photos, data)
+  SELECT u.id, u.event_count, $2, 'link_report', u.status, u.status, $4, $19, $20, $8, $15::text[],
+    json_build_object('report_id', r.id, 'channel', $3::text, 'distance_m', $16::float8)::jsonb FROM u, r),
+ph AS (
+  INSERT INTO case_photos (photo_id, case_id) SELECT DISTINCT x, u.id FROM u, unnest($15::text[]) AS x ON CONFLICT DO NOTHING)
+SELECT r.id::int AS report_id FROM r`
+
+/** Takes transaction-scoped advisory locks, in the order given (callers sort them). */
+export async function lockKeys(tx: Queryable, keys: readonly string[]): Promise<void> {
+  if (keys.length) await tx.query('SELECT pg_advisory_xact_lock(k) FROM unnest($1::bigint[]) AS k', [keys])
+}
+
+export async function lookup(tx: Queryable, p: LookupParams): Promise<LookupResult> {
+  const row = (await tx.query<LookupResult>(LOOKUP, [
+    p.reporterId, p.idempotencyKey, p.photos, p.matterStd, p.lon, p.lat, p.duplicateRadiusM, p.duplicateSince,
+    p.subclass, p.facilityPlaneRadius, p.facilityId,
+  ])).rows[0]
+  return {
+    replay: row.replay,
+    photos_found: row.photos_found ?? [],
+    duplicate: row.duplicate,
+    facility: row.facility,
+  }
+}
+
+export async function insertCase(tx: Queryable, n: NewCase): Promise<{ id: number; report_id: number }> {
+  const f = n.facility
+  return (await tx.query<{ id: number; report_id: number }>(INSERT_CASE, [
+    n.matterCode, n.matterStd, n.channel, n.description, n.address, n.lon, n.lat, n.cell, n.community, n.subdistrict,
+    n.district, n.gridVersion, f?.id ?? null, f?.owner ?? null, f?.maintainer ?? null, f ? f.distance_m : null, n.reporterId,
+    n.at, n.acceptDueAt, n.limitMinutes,
+    n.basis, n.warnAt, n.contactName, n.contactPhone, n.contactEmail, n.inputLon, n.inputLat, n.inputCrs, n.photos, n.idempotencyKey, n.requestHash,
+    n.actorRole, n.actorOrg, JSON.stringify(n.eventData),
+    n.units.map((u) => u.org), n.units.map((u) => u.role), n.units.map((u) => u.ruleId), n.units.map((u) => u.ruleName),
+  ])).rows[0]
+}
+
+export async function linkReport(tx: Queryable, l: LinkedReport): Promise<{ report_id: number }> {
+  return (await tx.query<{ report_id: number }>(LINK_REPORT, [
+    l.caseId, l.at, l.channel, l.reporterId, l.contactName, l.contactPhone, l.contactEmail, l.description, l.address,
+    l.lon, l.lat, l.inputLon, l.inputLat, l.inputCrs, l.photos, l.distanceM, l.idempotencyKey, l.requestHash, l.actorRole, l.actorOrg,
+  ])).rows[0]
+}
