@@ -3,9 +3,14 @@ import js from '@eslint/js'
 import tseslint from 'typescript-eslint'
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'dist/', '.data/', 'web/dist/', 'fixtures/data/', '.tap/'] },
+  { ignores: ['node_modules/', 'dist/', '.data/', 'web/dist/', 'fixtures/data/', '.tap/', '.scratch/', 'tests/artifacts/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
+  {
+    // Plain-JS entry points run on Node.
+    files: ['**/*.mjs', '**/*.js'],
+    languageOptions: { globals: { process: 'readonly', console: 'readonly', performance: 'readonly', URL: 'readonly' } },
+  },
   {
     rules: {
       '@typescript-eslint/no-explicit-any': 'error',
