@@ -2,9 +2,9 @@
  * The reference implementation of the edge rule, in SQL: slow, obviously
  * right, and what the in-memory index is tested against.
  *
- * Assumes `cells(code char(15), community_code char(12), subdistrict_code
- * char(9), geom geometry(Geometry, 4326), retired_at timestamptz)` with a GiST
- * index on geom; the current grid is the rows with `retired_at IS NULL`.
+ * Reads `cells(code char(15), community_code char(12), subdistrict_code
+ * char(9), geom geometry(Geometry, 4326))` with a GiST index on geom: the
+ * table holds the active grid only (older layouts live in cell_history).
  *
  * 1. Covered: the smallest code among the cells that ST_Covers the point (the
  *    GiST index answers the box test, PostGIS's own point-in-polygon the rest).
@@ -18,13 +18,13 @@
 import { assertLonLat } from './errors.ts'
 import { toleranceDegrees } from './bucket-grid.ts'
 import { DEFAULT_OPTIONS } from './memory-index.ts'
-import type { AsyncCellIndex, LocateResult } from './types.ts'
+import type { AsyncCellIndex, BatchOptions, LocateResult } from './types.ts'
 import type { Queryable } from '../server/db/types.ts'
 
 /** $1 lon, $2 lat. */
 export const SQL_COVERING = `
 SELECT code FROM cells
-WHERE retired_at IS NULL AND ST_Covers(geom, ST_SetSRID(ST_MakePoint($1, $2), 4326))
+WHERE ST_Covers(geom, ST_SetSRID(ST_MakePoint($1, $2), 4326))
 ORDER BY code
 LIMIT 1`
 
@@ -33,8 +33,7 @@ export const SQL_SNAP = `
 WITH p AS (SELECT ST_SetSRID(ST_MakePoint($1, $2), 4326) AS pt)
 SELECT c.code, ST_Distance(c.geom::geography, p.pt::geography) AS distance_m
 FROM cells c, p
-WHERE c.retired_at IS NULL
-  AND c.geom && ST_Expand(p.pt, $4, $5)
+WHERE c.geom && ST_Expand(p.pt, $4, $5)
   AND ST_DWithin(c.geom::geography, p.pt::geography, $3)
 ORDER BY distance_m, c.code
 LIMIT 1`
@@ -54,13 +53,11 @@ WITH p AS (SELECT ST_SetSRID(ST_MakePoint($1, $2), 4326) AS pt),
 n AS (
   SELECT ST_Distance(c.geom::geography, p.pt::geography) AS d
   FROM cells c, p
-  WHERE c.retired_at IS NULL
   ORDER BY c.geom <-> p.pt
   LIMIT 1)
 SELECT min(ST_Distance(c.geom::geography, p.pt::geography)) AS distance_m
 FROM cells c, p, n
-WHERE c.retired_at IS NULL
-  AND c.geom && ${OUTSIDE_BOX('p.pt', 'n.d', '$2')}`
+WHERE c.geom && ${OUTSIDE_BOX('p.pt', 'n.d', '$2')}`
 
 /** $1 lons, $2 lats, $3 tolerance (m), $4/$5 tolerance in degrees; one row per point, in order. */
 export const SQL_BATCH = `
@@ -71,13 +68,13 @@ SELECT pts.i, hit.code, snap.code AS snap_code, snap.distance_m AS snap_distance
 FROM pts
 LEFT JOIN LATERAL (
   SELECT c.code FROM cells c
-  WHERE c.retired_at IS NULL AND ST_Covers(c.geom, pts.pt)
+  WHERE ST_Covers(c.geom, pts.pt)
   ORDER BY c.code
   LIMIT 1) hit ON true
 LEFT JOIN LATERAL (
   SELECT c.code, ST_Distance(c.geom::geography, pts.pt::geography) AS distance_m
   FROM cells c
-  WHERE hit.code IS NULL AND c.retired_at IS NULL
+  WHERE hit.code IS NULL
     AND c.geom && ST_Expand(pts.pt, $4, $5)
     AND ST_DWithin(c.geom::geography, pts.pt::geography, $3)
   ORDER BY distance_m, c.code
@@ -92,12 +89,11 @@ WITH pts AS (
 SELECT pts.i, (
   SELECT min(ST_Distance(c.geom::geography, pts.pt::geography))
   FROM cells c
-  WHERE c.retired_at IS NULL AND c.geom && ${OUTSIDE_BOX('pts.pt', 'n.d', 'pts.y')}) AS distance_m
+  WHERE c.geom && ${OUTSIDE_BOX('pts.pt', 'n.d', 'pts.y')}) AS distance_m
 FROM pts
 CROSS JOIN LATERAL (
   SELECT ST_Distance(c.geom::geography, pts.pt::geography) AS d
   FROM cells c
-  WHERE c.retired_at IS NULL
   ORDER BY c.geom <-> pts.pt
   LIMIT 1) n
 ORDER BY pts.i`
@@ -136,7 +132,7 @@ export class PostgisCellIndex implements AsyncCellIndex {
   }
 
   /** Locates many WGS84 points with two set-based queries. */
-  async locateMany(lons: readonly number[], lats: readonly number[]): Promise<LocateResult[]> {
+  async locateMany(lons: readonly number[], lats: readonly number[], options: BatchOptions = {}): Promise<LocateResult[]> {
     if (lons.length !== lats.length) throw new RangeError('lons and lats differ in length')
     if (lons.length === 0) return []
     let minLat = Infinity
@@ -156,7 +152,7 @@ export class PostgisCellIndex implements AsyncCellIndex {
           : { outside: true, code: null, distanceM: NaN },
     )
     const missing = out.flatMap((r, i) => (r.outside ? [i] : []))
-    if (missing.length) {
+    if (missing.length && options.outsideDistance !== false) {
       const far = await this.db.query<BatchOutsideRow>(SQL_BATCH_OUTSIDE, [missing.map((i) => lons[i]), missing.map((i) => lats[i])])
       far.rows.forEach((r, k) => {
         out[missing[k]] = { outside: true, code: null, distanceM: Number(r.distance_m ?? Infinity) }

@@ -102,7 +102,7 @@ export interface AsyncCellIndex {
   readonly toleranceM: number
   locate(lon: number, lat: number): Promise<LocateResult>
   /** Results in input order; `ordinal` is -1 (codes come from the database). */
-  locateMany(lons: readonly number[], lats: readonly number[]): Promise<LocateResult[]>
+  locateMany(lons: readonly number[], lats: readonly number[], options?: BatchOptions): Promise<LocateResult[]>
 }
 
 export interface IndexOptions {

@@ -60,18 +60,13 @@ async function loadCells(db: Queryable, cells: CellRecord[]): Promise<void> {
   await db.query('DROP TABLE IF EXISTS pg_temp.cells')
   await db.query(`CREATE TEMP TABLE cells (
     code char(15) PRIMARY KEY, community_code char(12), subdistrict_code char(9),
-    geom geometry(Geometry, 4326) NOT NULL, retired_at timestamptz)`)
+    geom geometry(Geometry, 4326) NOT NULL)`)
   await db.query('CREATE INDEX ON pg_temp.cells USING gist (geom)')
   await db.query(
     `INSERT INTO cells (code, community_code, subdistrict_code, geom)
      SELECT u.code, u.community, u.subdistrict, ST_GeomFromWKB(decode(u.wkb, 'hex'), 4326)
      FROM unnest($1::text[], $2::text[], $3::text[], $4::text[]) AS u(code, community, subdistrict, wkb)`,
     [cells.map((c) => c.code), cells.map((c) => c.communityCode), cells.map((c) => c.subdistrictCode), cells.map((c) => wkb(c.geometry))],
-  )
-  // A retired cell over everything, with the smallest code of all: it must never answer.
-  await db.query(
-    `INSERT INTO cells (code, community_code, subdistrict_code, geom, retired_at)
-     VALUES ('110105000000001', '110105000000', '110105000', ST_MakeEnvelope(100, 30, 130, 50, 4326), now())`,
   )
   await db.query('ANALYZE pg_temp.cells')
 }
