@@ -8,6 +8,7 @@ import type { Position } from 'geojson'
 import { boundaries, chain } from '../web/src/lib/boundaries.ts'
 import { parsePoint } from '../web/src/lib/coords.ts'
 import { centroid, contains, labelPoint } from '../web/src/lib/geometry.ts'
+import { declutter } from '../web/src/lib/declutter.ts'
 import { DEFAULT_STATE, formatState, parseState, safeBasemap } from '../web/src/lib/url-state.ts'
 import type { CellCollection, CellFeature } from '../web/src/types.ts'
 
@@ -93,4 +94,16 @@ t.test('a base map is only an http(s) tile template, from the hash or the query 
   t.equal(safeBasemap('not a url'), undefined)
   t.equal(parseState('', '?basemap=http%3A%2F%2F127.0.0.1%3A8080%2F%7Bz%7D%2F%7Bx%7D%2F%7By%7D.png').basemap, 'http://127.0.0.1:8080/{z}/{x}/{y}.png')
   t.equal(parseState('').basemap, undefined, 'off by default')
+})
+
+t.test('declutter keeps the first of overlapping labels and every label that fits', async (t) => {
+  const boxes = [
+    { x: 100, y: 100, w: 60, h: 20 },
+    { x: 120, y: 105, w: 60, h: 20 }, // overlaps the first
+    { x: 300, y: 100, w: 60, h: 20 },
+    { x: 100, y: 140, w: 60, h: 20 }, // below the first, clear of it
+  ]
+  t.same(declutter(boxes), [0, 2, 3])
+  t.same(declutter([boxes[1], boxes[0]]), [0], 'priority is the input order')
+  t.same(declutter([]), [])
 })

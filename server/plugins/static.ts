@@ -8,7 +8,7 @@
  * so a rebuilt client is picked up on the next load.
  */
 import { existsSync } from 'node:fs'
-import { join } from 'node:path'
+import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import fp from 'fastify-plugin'
 import fastifyStatic from '@fastify/static'
@@ -19,7 +19,19 @@ export interface StaticOptions {
   root?: string
 }
 
-export const WEB_DIST = fileURLToPath(new URL('../../web/dist', import.meta.url))
+/**
+ * web/dist of the checkout this module is in, found by walking up: the same
+ * answer from server/plugins/ (tsx) and from the esbuild bundle in .data/build/.
+ */
+function findWebDist(): string {
+  const start = dirname(fileURLToPath(import.meta.url))
+  for (let dir = start; ; dir = dirname(dir)) {
+    if (existsSync(join(dir, 'package.json')) && existsSync(join(dir, 'web'))) return join(dir, 'web', 'dist')
+    if (dirname(dir) === dir) return join(start, '..', '..', 'web', 'dist')
+  }
+}
+
+export const WEB_DIST = findWebDist()
 
 const NOT_BUILT = `<!doctype html><html lang="en"><meta charset="utf-8"><title>wangge</title>
 <body style="font-family:system-ui,sans-serif;max-width:40rem;margin:4rem auto">

@@ -3,9 +3,17 @@ export interface Result { name: string; ok: boolean; ms: number; error?: string 
 
 export class Harness {
   readonly results: Result[] = []
+  skipped = 0
+
+  /** `only`: run just the checks whose name contains it (for working on one; CI runs all). */
+  constructor(private readonly only?: string) {}
 
   /** Runs one check with a time limit; a failure is recorded and the run goes on. */
-  async check(name: string, fn: () => Promise<void>, timeoutMs = 90_000): Promise<boolean> {
+  async check(name: string, fn: () => Promise<void>, timeoutMs = 180_000): Promise<boolean> {
+    if (this.only && !name.includes(this.only)) {
+      this.skipped++
+      return true
+    }
     const t0 = performance.now()
     let timer: NodeJS.Timeout | undefined
     try {

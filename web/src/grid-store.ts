@@ -12,7 +12,8 @@ import { boundaries, type Boundaries } from './lib/boundaries.ts'
 import { bbox, centroid, extend, labelPoint, type BBox } from './lib/geometry.ts'
 import type { CellCollection, CellFeature, CellGeometry } from './types.ts'
 
-export interface Label { code: string; name: string; position: [number, number] }
+/** A place name and where to write it; `area` (m²) ranks names when they compete for space. */
+export interface Label { code: string; name: string; position: [number, number]; area: number }
 
 /** What the map's worker needs of a cell: the code (feature id) and the subdistrict (fill colour). */
 export interface LeanCellProperties { code: string; subdistrict_code: string }
@@ -44,7 +45,9 @@ function labels(cells: CellFeature[], code: (f: CellFeature) => string, name: (f
     }
     g.members.push({ centroid: centroid(f.geometry), area: f.properties.area_m2 })
   }
-  return [...groups].map(([k, g]) => ({ code: k, name: g.name, position: labelPoint(g.members) }))
+  return [...groups]
+    .map(([k, g]) => ({ code: k, name: g.name, position: labelPoint(g.members), area: g.members.reduce((s, m) => s + m.area, 0) }))
+    .sort((a, b) => b.area - a.area)
 }
 
 export function deriveOutlines(cells: CellCollection): Outlines {

@@ -10,9 +10,7 @@ const zh = {
   'app.title': '朝阳区网格化管理',
   'app.subtitle': '网格 · 部件 · 案件',
   'lang.switch': 'English',
-  'lang.label': '语言',
   'view.dispatcher': '调度',
-  'view.label': '视图',
   'layers.title': '图层',
   'layer.basemap': '底图',
   'layer.cells': '单元网格',
@@ -59,7 +57,6 @@ const zh = {
   'error.index_not_ready': '网格尚未加载，请稍后再试。',
   'error.network': '无法连接服务器。',
   'error.generic': '查询失败：{message}',
-  'legend.title': '图例',
   'legend.subdistrictColours': '网格按街道/地区着色',
   'units.m2': '平方米',
 } as const
@@ -70,9 +67,7 @@ const en: Record<MessageKey, string> = {
   'app.title': 'Chaoyang grid management',
   'app.subtitle': 'Grid · facilities · cases',
   'lang.switch': '中文',
-  'lang.label': 'Language',
   'view.dispatcher': 'Dispatch',
-  'view.label': 'View',
   'layers.title': 'Layers',
   'layer.basemap': 'Base map',
   'layer.cells': 'Unit cells',
@@ -119,7 +114,6 @@ const en: Record<MessageKey, string> = {
   'error.index_not_ready': 'The grid is not loaded yet; try again shortly.',
   'error.network': 'The server cannot be reached.',
   'error.generic': 'The lookup failed: {message}',
-  'legend.title': 'Legend',
   'legend.subdistrictColours': 'Cells are coloured by subdistrict',
   'units.m2': 'm²',
 }
@@ -167,6 +161,7 @@ export class I18n {
   /** Fills every `[data-i18n]` element under root (static labels in index.html and templates). */
   apply(root: ParentNode = document): void {
     document.documentElement.lang = this.current === 'zh' ? 'zh-CN' : 'en'
+    document.title = `${this.t('app.title')} · wangge`
     root.querySelectorAll<HTMLElement>('[data-i18n]').forEach((el) => {
       const key = el.dataset.i18n
       if (key && this.has(key)) el.textContent = this.t(key)

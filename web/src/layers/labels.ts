@@ -3,10 +3,14 @@
  * deck.gl's TextLayer from the browser's own fonts: no glyph server. The font
  * atlas is built from exactly the characters in the data (`characterSet:
  * 'auto'`); the default set is ASCII only and would drop every Chinese name.
+ * Names that would overlap are left out, larger places first
+ * (web/src/lib/declutter.ts); sizes follow the interface's root size, so
+ * they stay readable on a 4K screen.
  */
 import { TextLayer } from '@deck.gl/layers'
 import type { AppContext, LayerModule } from '../context.ts'
 import type { Label } from '../grid-store.ts'
+import { declutter } from '../lib/declutter.ts'
 import { h } from '../ui/dom.ts'
 import { LABEL, rgba } from './palette.ts'
 
@@ -29,7 +33,7 @@ function textLayer(id: string, data: Label[], size: number, weight: number | str
     fontFamily: FONT_FAMILY,
     fontWeight: weight,
     // A white halo keeps names legible over any fill; it needs the SDF atlas.
-    fontSettings: { sdf: true, fontSize: 64, buffer: 6 },
+    fontSettings: { sdf: true, fontSize: 48, buffer: 6 },
     outlineWidth: 3,
     outlineColor: [255, 255, 255, 230],
     getTextAnchor: 'middle',
@@ -41,23 +45,42 @@ function textLayer(id: string, data: Label[], size: number, weight: number | str
 export function labelsLayer(): LayerModule {
   let ctx: AppContext | undefined
   let visible = true
-  let showCommunities = false
+  let placedAt: { zoom: number; rem: number } | undefined
 
-  const render = async (): Promise<void> => {
+  const render = async (force = false): Promise<void> => {
     if (!ctx) return
     // After the cells are on screen: deck.gl's first layer compiles its shaders and builds the
     // font atlas, which would otherwise hold back the first frame of the grid.
     await ctx.drawn
     const outlines = await (await ctx.grid).outlines
+    const { map, deck } = ctx
     if (!visible) {
-      ctx.deck.set(LABELS_SLOT, null)
+      deck.set(LABELS_SLOT, null)
+      placedAt = undefined
       return
     }
-    const layers = [textLayer('labels-subdistrict', outlines.subdistrictLabels, 15, 600)]
-    if (showCommunities) layers.unshift(textLayer('labels-community', outlines.communityLabels, 12, 400))
-    ctx.deck.set(LABELS_SLOT, layers)
+    const zoom = map.getZoom()
+    const rem = parseFloat(getComputedStyle(document.documentElement).fontSize) || 16
+    if (!force && placedAt && Math.abs(placedAt.zoom - zoom) < 0.01 && placedAt.rem === rem) return
+    placedAt = { zoom, rem }
+    const big = Math.round(rem * 1.05)
+    const small = Math.round(rem * 0.85)
+    const candidates = [
+      ...outlines.subdistrictLabels.map((l) => ({ l, size: big })),
+      ...(zoom >= COMMUNITY_MIN_ZOOM ? outlines.communityLabels.map((l) => ({ l, size: small })) : []),
+    ]
+    const kept = declutter(candidates.map(({ l, size }) => {
+      const p = map.project(l.position)
+      // CJK glyphs are about one em wide; the halo adds a little on each side.
+      return { x: p.x, y: p.y, w: [...l.name].length * size + 6, h: size * 1.3 }
+    }))
+    const shown = kept.map((i) => candidates[i])
+    deck.set(LABELS_SLOT, [
+      textLayer('labels-community', shown.filter((c) => c.size === small).map((c) => c.l), small, 400),
+      textLayer('labels-subdistrict', shown.filter((c) => c.size === big).map((c) => c.l), big, 600),
+    ])
     if (!performance.getEntriesByName('wangge:labels-drawn').length) {
-      await ctx.map.once('idle')
+      await map.once('idle')
       performance.mark('wangge:labels-drawn')
     }
   }
@@ -70,18 +93,13 @@ export function labelsLayer(): LayerModule {
     add(c) {
       ctx = c
       c.deck.reserve(LABELS_SLOT)
-      showCommunities = c.map.getZoom() >= COMMUNITY_MIN_ZOOM
-      c.map.on('zoomend', () => {
-        const show = c.map.getZoom() >= COMMUNITY_MIN_ZOOM
-        if (show === showCommunities) return
-        showCommunities = show
-        void render()
-      })
+      c.map.on('zoomend', () => void render())
+      c.map.on('resize', () => void render())
       render().catch(() => undefined)
     },
     setVisible(v) {
       visible = v
-      void render()
+      void render(true)
     },
   }
 }
