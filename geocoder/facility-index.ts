@@ -3,18 +3,16 @@
  * bbox, filtered by subclass and owner. Immutable once built; the server
  * builds a new one after each import and swaps it in.
  *
- * Items are packed Hilbert R-trees (flatbush) over boxes in the facility plane
- * (see facility-geometry.ts): one over everything and one per subclass, so a
- * "nearest power cover" query walks a tree of power covers only. The k-nearest
- * search is our own best-first walk over flatbush's nodes, because flatbush's
- * `neighbors` ranks by box distance (wrong for lines and polygons) and leaves
- * ties in queue order; here an item is ranked by its exact distance, computed
- * as PostGIS computes it, and ties at the k-th distance are broken by id.
- * Items are stored in id order, so "by id" is "by position".
+ * Points live in k-d trees over the facility plane (facility-kd.ts), lines and
+ * polygons in bucket grids (facility-grid.ts): one layer over everything and
+ * one per subclass, so "the nearest power cover" reads power covers only. An item is ranked by its exact distance in the plane,
+ * computed as PostGIS computes it, and ties are broken by id: items are stored
+ * in id order, so "by id" is "by position".
  */
-import Flatbush from 'flatbush'
 import { metresPerDegLat, metresPerDegLon, minMetresPerDegLon, MIN_METRES_PER_DEG_LAT } from './geodesy.ts'
 import { PLANE_KX, PLANE_KY, flatIntersectsBox, flatten, ptFlat, ptPt, type FlatGeometry } from './facility-geometry.ts'
+import { FacilityGrid, TopK } from './facility-grid.ts'
+import { PointKD } from './facility-kd.ts'
 import {
   FACILITY_STATUSES, type Bbox, type FacilityFilter, type FacilityHit, type FacilityLookup, type FacilityRecord,
   type FacilityStatus, type ListOptions, type NearestOptions, type WithinOptions,
@@ -22,10 +20,25 @@ import {
 
 const NONE = 0xffff
 
-/** A tree over some items; `items[i]` is the position of the tree's i-th item (absent: identity). */
-interface Tree {
-  fb: Flatbush
-  items: Int32Array | null
+/** The items of one subclass (or all): points in a k-d tree, lines and polygons in a grid. */
+class Layer {
+  readonly kd: PointKD
+  readonly shapes: FacilityGrid
+  readonly count: number
+  constructor(members: number[], px: Float64Array, py: Float64Array, src: ConstructorParameters<typeof FacilityGrid>[0]) {
+    const pts = members.filter((p) => px[p] === px[p])
+    this.kd = new PointKD(Int32Array.from(pts), px, py)
+    this.shapes = new FacilityGrid(src, Int32Array.from(members.filter((p) => px[p] !== px[p])))
+    this.count = members.length
+  }
+  nearest(x: number, y: number, top: TopK, maxD: number, ok: ((pos: number) => boolean) | null, stamp: Int32Array, qid: number): void {
+    this.kd.nearest(x, y, top, maxD, ok)
+    this.shapes.nearest(x, y, top, maxD, ok, stamp, qid)
+  }
+  search(x0: number, y0: number, x1: number, y1: number, visit: (pos: number, px: number, py: number) => void, stamp: Int32Array, qid: number): void {
+    this.kd.range(x0, y0, x1, y1, visit)
+    this.shapes.search(x0, y0, x1, y1, visit, stamp, qid)
+  }
 }
 
 /**
@@ -41,47 +54,6 @@ export function planeRadius(lat: number, radiusM: number): number {
   // a degree of latitude is shortest at the equator: take it at the latitude nearest to it
   const ky = metresPerDegLat(lo <= 0 && hi >= 0 ? 0 : Math.min(Math.abs(lo), Math.abs(hi)))
   return radiusM * Math.max(PLANE_KX / kx, PLANE_KY / ky) * (1 + 1e-9) + 1e-6
-}
-
-/** A binary min-heap of (key, value) in typed arrays, reused between queries. */
-class Heap {
-  keys = new Float64Array(1024)
-  vals = new Int32Array(1024)
-  length = 0
-  clear(): void { this.length = 0 }
-  push(key: number, val: number): void {
-    if (this.length === this.keys.length) {
-      const k = new Float64Array(this.length * 2); k.set(this.keys); this.keys = k
-      const v = new Int32Array(this.length * 2); v.set(this.vals); this.vals = v
-    }
-    let i = this.length++
-    const keys = this.keys
-    const vals = this.vals
-    while (i > 0) {
-      const p = (i - 1) >> 1
-      if (keys[p] <= key) break
-      keys[i] = keys[p]; vals[i] = vals[p]; i = p
-    }
-    keys[i] = key; vals[i] = val
-  }
-  /** Removes the top; read `keys[0]`, `vals[0]` before. */
-  pop(): void {
-    const n = --this.length
-    if (n <= 0) return
-    const keys = this.keys
-    const vals = this.vals
-    const key = keys[n]
-    const val = vals[n]
-    let i = 0
-    for (;;) {
-      let c = 2 * i + 1
-      if (c >= n) break
-      if (c + 1 < n && keys[c + 1] < keys[c]) c++
-      if (keys[c] >= key) break
-      keys[i] = keys[c]; vals[i] = vals[c]; i = c
-    }
-    keys[i] = key; vals[i] = val
-  }
 }
 
 /** Position and plane distance of one candidate. */
@@ -110,11 +82,14 @@ export class MemoryFacilityIndex implements FacilityLookup {
   private readonly px: Float64Array
   private readonly py: Float64Array
   private readonly flat = new Map<number, FlatGeometry>()
-  private readonly all: Tree
-  private readonly bySubclass: (Tree | null)[]
+  private readonly all: Layer
+  private readonly bySubclass: Layer[]
   /** Subclasses each owner has items of. */
   private readonly ownerSubclasses = new Map<number, number[]>()
-  private readonly heap = new Heap()
+  private readonly top = new TopK()
+  /** Per item: the last query that measured it (lines and polygons sit in several buckets). */
+  private readonly stamp: Int32Array
+  private qid = 0
 
   /** Builds the index; `records` in any order. */
   constructor(records: readonly FacilityRecord[]) {
@@ -169,11 +144,12 @@ export class MemoryFacilityIndex implements FacilityLookup {
         boxes.set([f.minX * PLANE_KX, f.minY * PLANE_KY, f.maxX * PLANE_KX, f.maxY * PLANE_KY], i * 4)
       }
     }
-    this.all = this.tree(boxes, null)
-    // per-subclass trees
+    const src = { px: this.px, py: this.py, flat: this.flat, boxes }
+    this.all = new Layer(Array.from({ length: n }, (_, i) => i), this.px, this.py, src)
     const members: number[][] = this.subclassCodes.map(() => [])
     for (let i = 0; i < n; i++) members[this.subclassOf[i]].push(i)
-    this.bySubclass = members.map((m) => (m.length ? this.tree(boxes, Int32Array.from(m)) : null))
+    this.bySubclass = members.map((m) => new Layer(m, this.px, this.py, src))
+    this.stamp = new Int32Array(n)
     for (let i = 0; i < n; i++) {
       const o = this.ownerOf[i]
       let list = this.ownerSubclasses.get(o)
@@ -189,20 +165,8 @@ export class MemoryFacilityIndex implements FacilityLookup {
     for (let i = 0; i < n; i++) if (this.cellOf[i] >= 0) this.cellItems[fill[this.cellOf[i]]++] = i
   }
 
-  private tree(boxes: Float64Array, items: Int32Array | null): Tree {
-    const count = items ? items.length : boxes.length / 4
-    const fb = new Flatbush(Math.max(1, count), 16)
-    for (let j = 0; j < count; j++) {
-      const b = (items ? items[j] : j) * 4
-      fb.add(boxes[b], boxes[b + 1], boxes[b + 2], boxes[b + 3])
-    }
-    if (count === 0) fb.add(0, 0, 0, 0) // an empty registry still answers (nothing): see `matches`
-    fb.finish()
-    return { fb, items }
-  }
-
-  /** The trees to search for a filter, or null when the filter matches nothing. */
-  private treesFor(f: FacilityFilter): Tree[] | null {
+  /** The grids to search for a filter, or null when the filter matches nothing. */
+  private gridsFor(f: FacilityFilter): Layer[] | null {
     const owner = f.owner === undefined ? undefined : this.orgCodes.indexOf(f.owner)
     if (owner === -1) return null
     let subs: number[] | null = null
@@ -212,20 +176,16 @@ export class MemoryFacilityIndex implements FacilityLookup {
       subs = subs ? subs.filter((s) => own.includes(s)) : own
     }
     if (subs === null) return [this.all]
-    const trees = subs.map((s) => this.bySubclass[s]).filter((t): t is Tree => t !== null)
-    return trees.length ? trees : null
+    const grids = subs.map((s) => this.bySubclass[s]).filter((g) => g.count > 0)
+    return grids.length ? grids : null
   }
 
-  /** The predicate a filtered item must pass beyond its tree (owner; subclass only on the all-items tree). */
-  private matcher(f: FacilityFilter, trees: Tree[]): ((pos: number) => boolean) {
-    const owner = f.owner === undefined ? -1 : this.orgCodes.indexOf(f.owner)
-    const n = this.size
-    if (owner >= 0) return (pos) => pos < n && this.ownerOf[pos] === owner
-    if (trees.length === 1 && trees[0] === this.all && f.subclasses?.length) {
-      const subs = new Set(f.subclasses.map((s) => this.subclassCodes.indexOf(s)))
-      return (pos) => pos < n && subs.has(this.subclassOf[pos])
-    }
-    return (pos) => pos < n
+  /** The predicate an item must pass beyond being in one of the grids: its owner, when asked for. */
+  private matcher(f: FacilityFilter): ((pos: number) => boolean) | null {
+    if (f.owner === undefined) return null
+    const owner = this.orgCodes.indexOf(f.owner)
+    const ownerOf = this.ownerOf
+    return (pos) => ownerOf[pos] === owner
   }
 
   private planeDist(pos: number, x: number, y: number): number {
@@ -243,50 +203,6 @@ export class MemoryFacilityIndex implements FacilityLookup {
     const ky = metresPerDegLat(mid)
     if (!f) return ptPt(lon * kx, lat * ky, this.lon[pos] * kx, this.lat[pos] * ky)
     return ptFlat(lon * kx, lat * ky, f, kx, ky)
-  }
-
-  /** Best-first k-nearest walk of one tree; appends to `out`; returns the k-th distance bound. */
-  private knnTree(t: Tree, x: number, y: number, k: number, bound: number, ok: (pos: number) => boolean, out: Found[]): number {
-    const { fb, items } = t
-    const boxes = fb._boxes
-    const indices = fb._indices
-    const levelBounds = fb._levelBounds
-    const numItems4 = fb.numItems * 4
-    const nodeSize4 = fb.nodeSize * 4
-    const h = this.heap
-    h.clear()
-    h.push(0, boxes.length - 4)
-    let found = 0
-    while (h.length) {
-      const key = h.keys[0]
-      const val = h.vals[0]
-      if (key > bound) break
-      h.pop()
-      if (val < 0) {
-        out.push({ pos: -val - 1, d: key })
-        if (++found >= k && key < bound) bound = key
-        continue
-      }
-      let level = 0
-      while (val >= levelBounds[level]) level++
-      const end = Math.min(val + nodeSize4, levelBounds[level])
-      const leaf = val < numItems4
-      for (let p = val; p < end; p += 4) {
-        const idx = indices[p >> 2]
-        if (leaf) {
-          const pos = items ? items[idx] : idx
-          if (!ok(pos)) continue
-          const d = this.planeDist(pos, x, y)
-          if (d <= bound) h.push(d, -pos - 1)
-        } else {
-          const dx = x < boxes[p] ? boxes[p] - x : x > boxes[p + 2] ? x - boxes[p + 2] : 0
-          const dy = y < boxes[p + 1] ? boxes[p + 1] - y : y > boxes[p + 3] ? y - boxes[p + 3] : 0
-          const d = Math.sqrt(dx * dx + dy * dy)
-          if (d <= bound) h.push(d, idx)
-        }
-      }
-    }
-    return bound
   }
 
   private hit(pos: number, distanceM: number | null): FacilityHit {
@@ -312,30 +228,44 @@ export class MemoryFacilityIndex implements FacilityLookup {
    * @example index.nearest(116.4612, 39.9105, { k: 3, subclasses: ['01005'] })
    */
   nearest(lon: number, lat: number, opts: NearestOptions): FacilityHit[] {
-    const found = this.nearestPositions(lon, lat, opts)
+    const top = this.search(lon, lat, opts)
     const out: FacilityHit[] = []
-    for (const f of found) {
-      const m = this.distanceM(f.pos, lon, lat)
-      if (opts.maxDistanceM === undefined || m <= opts.maxDistanceM) out.push(this.hit(f.pos, m))
+    if (!top) return out
+    for (let i = 0; i < top.n; i++) {
+      const m = this.distanceM(top.pos[i], lon, lat)
+      if (opts.maxDistanceM === undefined || m <= opts.maxDistanceM) out.push(this.hit(top.pos[i], m))
     }
     return out
   }
 
   /** Positions and plane distances of the k nearest (for callers that want no objects). */
   nearestPositions(lon: number, lat: number, opts: NearestOptions): Found[] {
+    const top = this.search(lon, lat, opts)
+    const out: Found[] = []
+    if (top) for (let i = 0; i < top.n; i++) out.push({ pos: top.pos[i], d: top.d[i] })
+    return out
+  }
+
+  /** The k-nearest search; the answer is in the returned TopK until the next query. */
+  private search(lon: number, lat: number, opts: NearestOptions): TopK | null {
     const k = Math.floor(opts.k)
-    if (!(k >= 1) || this.size === 0) return []
-    const trees = this.treesFor(opts)
-    if (!trees) return []
-    const ok = this.matcher(opts, trees)
+    if (!(k >= 1) || this.size === 0) return null
+    const grids = this.gridsFor(opts)
+    if (!grids) return null
+    const ok = this.matcher(opts)
     const x = lon * PLANE_KX
     const y = lat * PLANE_KY
-    let bound = opts.maxDistanceM === undefined ? Infinity : planeRadius(lat, opts.maxDistanceM)
-    const found: Found[] = []
-    for (const t of trees) bound = this.knnTree(t, x, y, k, bound, ok, found)
-    found.sort((a, b) => a.d - b.d || a.pos - b.pos)
-    if (found.length > k) found.length = k
-    return found
+    const maxD = opts.maxDistanceM === undefined ? Infinity : planeRadius(lat, opts.maxDistanceM)
+    const top = this.top
+    top.reset(k)
+    const qid = this.nextQuery()
+    for (const g of grids) g.nearest(x, y, top, maxD, ok, this.stamp, qid)
+    return top
+  }
+
+  private nextQuery(): number {
+    if (++this.qid === 0x7fffffff) { this.stamp.fill(0); this.qid = 1 }
+    return this.qid
   }
 
   /**
@@ -343,27 +273,25 @@ export class MemoryFacilityIndex implements FacilityLookup {
    * @example index.within(116.4612, 39.9105, { radiusM: 30, subclasses: ['01005'] })
    */
   within(lon: number, lat: number, opts: WithinOptions): FacilityHit[] {
-    const trees = this.treesFor(opts)
-    if (!trees || this.size === 0 || !(opts.radiusM >= 0)) return []
-    const ok = this.matcher(opts, trees)
+    const grids = this.gridsFor(opts)
+    if (!grids || this.size === 0 || !(opts.radiusM >= 0)) return []
+    const ok = this.matcher(opts)
     const x = lon * PLANE_KX
     const y = lat * PLANE_KY
     const r = planeRadius(lat, opts.radiusM)
     const found: Found[] = []
     const metres = new Map<number, number>()
-    for (const t of trees) {
-      t.fb.search(x - r, y - r, x + r, y + r, (idx) => {
-        const pos = t.items ? t.items[idx] : idx
-        if (!ok(pos)) return false
-        const d = this.planeDist(pos, x, y)
-        if (d > r) return false
-        const m = this.distanceM(pos, lon, lat)
-        if (m > opts.radiusM) return false
-        found.push({ pos, d })
-        metres.set(pos, m)
-        return false
-      })
+    const qid = this.nextQuery()
+    const visit = (pos: number, px: number, py: number): void => {
+      if (ok !== null && !ok(pos)) return
+      const d = px === px ? ptPt(x, y, px, py) : ptFlat(x, y, this.flat.get(pos)!, PLANE_KX, PLANE_KY)
+      if (d > r) return
+      const m = this.distanceM(pos, lon, lat)
+      if (m > opts.radiusM) return
+      found.push({ pos, d })
+      metres.set(pos, m)
     }
+    for (const g of grids) g.search(x - r, y - r, x + r, y + r, visit, this.stamp, qid)
     found.sort((a, b) => a.d - b.d || a.pos - b.pos)
     const limit = opts.limit ?? found.length
     return found.slice(0, limit).map((f) => this.hit(f.pos, metres.get(f.pos)!))
@@ -373,8 +301,7 @@ export class MemoryFacilityIndex implements FacilityLookup {
   inCell(code: string, opts: ListOptions = {}): FacilityHit[] {
     const c = this.cellIdx.get(code)
     if (c === undefined) return []
-    const trees = this.treesFor(opts)
-    if (!trees) return []
+    if (!this.gridsFor(opts)) return []
     const subs = opts.subclasses?.length ? new Set(opts.subclasses) : null
     const out: FacilityHit[] = []
     const limit = opts.limit ?? Infinity
@@ -389,22 +316,20 @@ export class MemoryFacilityIndex implements FacilityLookup {
 
   /** The components that intersect a WGS84 box (edges count), by id. */
   inBbox(bbox: Bbox, opts: ListOptions = {}): FacilityHit[] {
-    const trees = this.treesFor(opts)
-    if (!trees || this.size === 0) return []
-    const ok = this.matcher(opts, trees)
+    const grids = this.gridsFor(opts)
+    if (!grids || this.size === 0) return []
+    const ok = this.matcher(opts)
     const [x0, y0, x1, y1] = bbox
     const hits: number[] = []
-    for (const t of trees) {
-      t.fb.search(x0 * PLANE_KX, y0 * PLANE_KY, x1 * PLANE_KX, y1 * PLANE_KY, (idx) => {
-        const pos = t.items ? t.items[idx] : idx
-        if (!ok(pos)) return false
-        const f = this.flat.get(pos)
-        const inside = f ? flatIntersectsBox(f, x0, y0, x1, y1)
-          : this.lon[pos] >= x0 && this.lon[pos] <= x1 && this.lat[pos] >= y0 && this.lat[pos] <= y1
-        if (inside) hits.push(pos)
-        return false
-      })
+    const qid = this.nextQuery()
+    const visit = (pos: number, px: number): void => {
+      if (ok !== null && !ok(pos)) return
+      const f = px === px ? undefined : this.flat.get(pos)
+      const inside = f ? flatIntersectsBox(f, x0, y0, x1, y1)
+        : this.lon[pos] >= x0 && this.lon[pos] <= x1 && this.lat[pos] >= y0 && this.lat[pos] <= y1
+      if (inside) hits.push(pos)
     }
+    for (const g of grids) g.search(x0 * PLANE_KX, y0 * PLANE_KY, x1 * PLANE_KX, y1 * PLANE_KY, visit, this.stamp, qid)
     hits.sort((a, b) => a - b)
     if (opts.limit !== undefined && hits.length > opts.limit) hits.length = opts.limit
     return hits.map((pos) => this.hit(pos, null))

@@ -18,7 +18,8 @@ const USAGE = `usage:
   npm run cli -- export [--out grid.geojson]
   npm run cli -- generate [--cells 8423] [--seed 20050101] [--out fixtures/data/grid.geojson]
   npm run cli -- facilities-import <file.geojson|file.csv> [--crs wgs84|gcj02|bd09] [--skip-invalid]
-  npm run cli -- facilities-export [--format geojson|csv] [--out file]`
+  npm run cli -- facilities-export [--format geojson|csv] [--out file]
+  npm run cli -- cases [--count 500000] [--days 365] [--end ISO-date] [--seed N] [--append]   the seeded year of cases`
 
 async function withDb<T>(fn: (db: Awaited<ReturnType<typeof openDatabase>>) => Promise<T>): Promise<T> {
   const config = loadConfig()
@@ -35,7 +36,9 @@ async function main(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
     args: rest,
     allowPositionals: true,
-    options: { out: { type: 'string' }, cells: { type: 'string' }, seed: { type: 'string' }, crs: { type: 'string' }, 'skip-invalid': { type: 'boolean' }, format: { type: 'string' } },
+    options: { out: { type: 'string' }, cells: { type: 'string' }, seed: { type: 'string' }, crs: { type: 'string' }, 'skip-invalid': { type: 'boolean' }, format: { type: 'string' },
+      // cases (server/cases/cli.ts parses them again)
+      count: { type: 'string' }, days: { type: 'string' }, end: { type: 'string' }, append: { type: 'boolean' } },
   })
   switch (command) {
     case 'import': {
@@ -75,6 +78,8 @@ async function main(argv: string[]): Promise<number> {
     case 'facilities-import':
     case 'facilities-export':
       return withDb(async (db) => (await import('./facility-cli.ts')).facilitiesCommand(db, command, rest, usage))
+    case 'cases':
+      return withDb(async (db) => (await import('./cases/cli.ts')).casesCommand(db, rest))
     case 'generate': {
       const { generateGrid } = await import('../grids/generate.ts')
       const cells = values.cells ? Number(values.cells) : undefined

@@ -6,6 +6,7 @@ import Fastify from 'fastify'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { loadConfig, ConfigError } from './config.ts'
 import { app, serverOptions } from './app.ts'
+import { demoUsage, ensureStartCases } from '../fixtures/cases.ts'
 import { ensureFacilities, ensureFixture, ensurePlaces } from '../fixtures/load.ts'
 
 async function main(): Promise<void> {
@@ -29,6 +30,7 @@ async function main(): Promise<void> {
     const places = await ensurePlaces(server.db, { log: (m) => server.log.info(m) })
     if (loaded || places) await server.gridChanged()
     if (await ensureFacilities(server.db, { log: (m) => server.log.info(m) })) await server.facilities.rebuild()
+    if (await ensureStartCases(server.db, { log: (m) => server.log.info(m) })) await server.caseConfig.reload()
   }
 
   let closing = false
@@ -53,6 +55,7 @@ async function main(): Promise<void> {
     `  web client:  ${address}/`,
     `  API docs:    ${address}/docs`,
     `  cells:       ${address}/api/cells`,
+    ...(await demoUsage(server.db, address)),
     '',
   ].join('\n'))
 }

@@ -90,7 +90,6 @@ t.test('every illegal transition is 409 with the allowed ones listed', async (t)
 
 t.test('rework, return and manual dispatch, extension and deferral', async (t) => {
   const id = await newCase()
-  const [photo] = await upload(app, 'power')
   await expectOk(t, await act('operator', id, 'accept'), 'dispatched')
   // The utility sends it back; the dispatcher sends it to the gas company by hand.
   await expectOk(t, await act('power', id, 'return', { note: '经查为燃气井盖' }), 'accepted')

@@ -54,7 +54,7 @@ t.test('clock: start, pause, resume, extend', async (t) => {
   t.equal(clock.onTime(e, e.dueAt as Date, cal), true)
   t.equal(clock.onTime(e, new Date((e.dueAt as Date).getTime() + 60_000), cal), false)
   const v = clock.view(e, bj('2026-03-25T12:00:00'), cal)
-  t.match(v, { stage: 'handle', used_minutes: 240, limit_minutes: 360, light: 'yellow', running: true })
+  t.match(v, { stage: 'handle', used_minutes: 240, limit_minutes: 360, light: 'green', running: true })
 })
 
 t.test('state machine', async (t) => {

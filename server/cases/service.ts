@@ -13,6 +13,7 @@ import type { GridSnapshot } from '../plugins/geocoder.ts'
 import { toWgs84, type Crs } from '../../geocoder/crs.ts'
 import { GeocoderError } from '../../geocoder/errors.ts'
 import { planeRadius } from '../../geocoder/facility-index.ts'
+import type { FacilityLookup } from '../../geocoder/facility-types.ts'
 import { AppError, ErrorCode } from '../errors.ts'
 import type { CaseConfig } from './config.ts'
 import { route, type RoutedUnit } from './dispatch.ts'
@@ -62,6 +63,8 @@ export interface CaseServiceDeps {
   db: Database
   geocoder: () => GridSnapshot | null
   config: () => CaseConfig
+  /** The facility registry's in-memory index; without one (or while empty) PostGIS answers. */
+  facilities?: () => FacilityLookup | null
   now?: () => Date
 }
 
@@ -109,6 +112,19 @@ const fail = (status: number, code: string, message: string, details?: unknown):
 
 function requestHash(input: IntakeInput): string {
   return createHash('sha256').update(JSON.stringify(input)).digest('hex')
+}
+
+/** A case just reported, before any step: what the columns default to. */
+const EMPTY_ROW: Omit<CaseRow, 'id' | 'matter_code' | 'matter_name' | 'channel' | 'description' | 'lon' | 'lat' | 'cell_code' | 'community_code'
+  | 'subdistrict_code' | 'district_code' | 'reported_at' | 'last_reported_at' | 'updated_at' | 'units'> = {
+  status: 'reported', resume_status: null, address: null, community_name: null, subdistrict_name: null, grid_version: null,
+  facility_id: null, facility_owner: null, facility_owner_name: null, facility_maintainer: null, facility_distance_m: null, reporter_id: null,
+  lead_unit: null, lead_unit_name: null, report_count: 1, event_count: 1, rework_count: 0, return_count: 0, defer_count: 0,
+  extension_count: 0, extension_minutes: 0, pending_extension_minutes: null, pending_extension_reason: null, pending_extension_at: null,
+  accept_due_at: null, accepted_at: null, accept_on_time: null, voided_at: null, dispatch_due_at: null, dispatched_at: null, dispatch_on_time: null,
+  started_at: null, handle_due_at: null, handled_at: null, handle_on_time: null, verify_due_at: null, verified_at: null, verify_on_time: null,
+  close_due_at: null, closed_at: null, close_on_time: null, stage: null, clock_started_at: null, clock_used_minutes: 0,
+  clock_limit_minutes: null, clock_basis: null, warn_at: null, due_at: null,
 }
 
 function stateOf(r: CaseRow): CaseState {
@@ -219,14 +235,22 @@ export class CaseService {
     const hash = idempotencyKey ? requestHash(input) : null
     const reporterId = actor.userId
 
+    // The nearest component from the in-memory index when there is one: no query in the transaction for it.
+    const index = subclass && !input.facility_id ? this.deps.facilities?.() ?? null : null
+    const fromIndex = index && index.size > 0
+      ? index.nearest(at.lon, at.lat, { k: 1, subclasses: [subclass as string], maxDistanceM: tolerance })[0] ?? null
+      : undefined
     const outcome = await this.deps.db.transaction(async (tx) => {
-      const keys = duplicateLockKeys(matterStd, at.lon, at.lat, radius)
-      if (idempotencyKey) keys.push(lockKey(`idem:${reporterId}:${idempotencyKey}`))
-      await lockKeys(tx, [...new Set(keys)].sort())
+      // The embedded database runs one transaction at a time: nothing to lock against there.
+      if (this.deps.db.kind === 'postgres') {
+        const keys = duplicateLockKeys(matterStd, at.lon, at.lat, radius)
+        if (idempotencyKey) keys.push(lockKey(`idem:${reporterId}:${idempotencyKey}`))
+        await lockKeys(tx, [...new Set(keys)].sort())
+      }
       const found = await lookup(tx, {
         reporterId, idempotencyKey, photos, matterStd, lon: at.lon, lat: at.lat, duplicateRadiusM: radius,
         duplicateSince: new Date(now.getTime() - config.settings.duplicateWindowHours * 3_600_000),
-        subclass, facilityPlaneRadius: planeRadius(at.lat, tolerance), facilityId: input.facility_id ?? null,
+        subclass: fromIndex === undefined ? subclass : null, facilityPlaneRadius: planeRadius(at.lat, tolerance), facilityId: input.facility_id ?? null,
       })
       if (found.replay) {
         if (found.replay.request_hash !== hash) {
@@ -236,7 +260,8 @@ export class CaseService {
       }
       const missing = photos.filter((p) => !found.photos_found.includes(p))
       if (missing.length) throw fail(422, 'unknown_photo', `${missing.length} photo(s) were not uploaded: POST them to /api/photos first`, { field: 'body.photos', missing })
-      let facility: FacilityMatch | null = found.facility
+      let facility: FacilityMatch | null = fromIndex === undefined ? found.facility
+        : fromIndex && { id: fromIndex.id, subclass: fromIndex.subclass, owner: fromIndex.owner, maintainer: fromIndex.maintainer, status: fromIndex.status, distance_m: fromIndex.distanceM ?? 0 }
       if (input.facility_id) {
         if (!facility) throw fail(422, 'unknown_facility', `no component ${input.facility_id}`, { field: 'body.facility_id' })
         if (facility.subclass !== subclass) throw fail(422, 'facility_mismatch', `component ${facility.id} is a ${facility.subclass}, the matter is about ${subclass}`, { field: 'body.facility_id' })
@@ -277,11 +302,23 @@ export class CaseService {
       if (config.settings.autoAcceptChannels.includes(channel)) {
         const row = await lockCase(tx, created.id)
         if (row) await this.applyChecked(tx, row, 'accept', {}, SYSTEM_ACTOR, config, now)
+        return { kind: 'created' as const, caseId: created.id, reportId: created.report_id, row: null }
       }
-      return { kind: 'created' as const, caseId: created.id, reportId: created.report_id }
+      // What was written, as a read would return it: no query to answer.
+      const row: CaseRow = {
+        ...EMPTY_ROW, id: created.id, matter_code: matter.code, matter_name: matter.name, channel, description, address: input.address ?? null,
+        lon: at.lon, lat: at.lat, cell_code: info.code, community_code: info.community.code, community_name: info.community.name,
+        subdistrict_code: info.subdistrict.code, subdistrict_name: info.subdistrict.name, district_code: info.district.code, grid_version: snapshot.version,
+        facility_id: facility?.id ?? null, facility_owner: facility?.owner ?? null, facility_owner_name: config.orgName(facility?.owner ?? null),
+        facility_maintainer: facility?.maintainer ?? null, facility_distance_m: facility?.distance_m ?? null, reporter_id: reporterId,
+        reported_at: now, last_reported_at: now, updated_at: now, accept_due_at: c.dueAt, stage: 'accept', clock_started_at: now,
+        clock_limit_minutes: c.limitMinutes, clock_basis: c.basis, warn_at: c.warnAt, due_at: c.dueAt,
+        units: units.map((u) => ({ org: u.org, name: config.orgName(u.org) ?? u.org, role: u.role, state: 'planned', rule_id: u.ruleId, rule_name: u.ruleName, assigned_at: now.toISOString() })),
+      }
+      return { kind: 'created' as const, caseId: created.id, reportId: created.report_id, row }
     })
 
-    const row = await this.queries.get(outcome.caseId, { kind: 'all' })
+    const row = outcome.kind === 'created' && outcome.row ? outcome.row : await this.queries.get(outcome.caseId, { kind: 'all' })
     if (!row) throw new Error(`case ${outcome.caseId} vanished`)
     const view = caseView(row, now, config, actor)
     if (outcome.kind === 'replay') {

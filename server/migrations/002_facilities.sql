@@ -222,9 +222,8 @@ CREATE TABLE facilities (
   -- digits only is checked by the import; a regular expression per row is dear on the embedded database
   id char(17) PRIMARY KEY CHECK (length(id) = 17 AND substr(id, 12, 6) <> '000000'),
   subclass char(5) NOT NULL,
-  -- the type modifier holds the SRID to 4326
-  geom geometry(Geometry, 4326) NOT NULL CHECK (GeometryType(geom) IN
-    ('POINT', 'LINESTRING', 'POLYGON', 'MULTIPOINT', 'MULTILINESTRING', 'MULTIPOLYGON')),
+  -- Point, LineString, Polygon or their Multi- forms (the import admits no others); the type modifier holds the SRID to 4326
+  geom geometry(Geometry, 4326) NOT NULL,
   -- Ranked by the GiST index below: ORDER BY geom_m <-> facility_plane(point).
   geom_m geometry GENERATED ALWAYS AS (facility_plane(geom)) STORED,
   owner char(18) NOT NULL,

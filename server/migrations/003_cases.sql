@@ -206,15 +206,13 @@ CREATE TABLE cases (
   warn_at timestamptz,
   due_at timestamptz
 );
+-- Few indexes: each one costs every intake. Lists by status, matter or cell filter the
+-- open cases (partial indexes) or a time range; residents find theirs through case_reports.
 CREATE INDEX cases_open_geom_idx ON cases USING gist (geom) WHERE is_open;
 CREATE INDEX cases_open_due_idx ON cases (due_at) WHERE is_open;
-CREATE INDEX cases_status_idx ON cases (status);
 CREATE INDEX cases_reported_at_idx ON cases (reported_at);
-CREATE INDEX cases_matter_idx ON cases (matter_code);
 CREATE INDEX cases_subdistrict_idx ON cases (subdistrict_code);
-CREATE INDEX cases_cell_idx ON cases (cell_code);
 CREATE INDEX cases_lead_unit_idx ON cases (lead_unit);
-CREATE INDEX cases_reporter_idx ON cases (reporter_id);
 
 -- Every submission: the one that opened the case and those linked to it as duplicates.
 CREATE TABLE case_reports (
@@ -240,6 +238,7 @@ CREATE TABLE case_reports (
   reported_at timestamptz NOT NULL
 );
 CREATE INDEX case_reports_case_idx ON case_reports (case_id);
+CREATE INDEX case_reports_reporter_idx ON case_reports (reporter_id);
 CREATE UNIQUE INDEX case_reports_idempotency_idx ON case_reports (reporter_id, idempotency_key) WHERE idempotency_key IS NOT NULL;
 
 -- Units a case went to, with the rule that chose each (rule_id null: chosen by a dispatcher).
@@ -261,7 +260,6 @@ CREATE INDEX case_assignments_org_idx ON case_assignments (org, case_id);
 
 -- The loop's history, one row per step, never changed or removed.
 CREATE TABLE case_events (
-  id bigserial PRIMARY KEY,
   case_id bigint NOT NULL REFERENCES cases (id),
   seq integer NOT NULL,
   at timestamptz NOT NULL,
@@ -274,7 +272,7 @@ CREATE TABLE case_events (
   note text,
   photos text[] NOT NULL DEFAULT '{}',
   data jsonb,
-  UNIQUE (case_id, seq)
+  PRIMARY KEY (case_id, seq)
 );
 
 -- Which cases each photo belongs to (through a report or an event): who may see a photo.

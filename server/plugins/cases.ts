@@ -57,7 +57,10 @@ export default fp(async function cases(app: FastifyInstance, opts: CasesPluginOp
   }
   app.decorate('caseConfig', holder)
   app.decorate('photos', new PhotoRepository(app.db))
-  app.decorate('cases', new CaseService({ db: app.db, geocoder: () => app.geocoder.current(), config: () => config, now: opts.now }))
+  app.decorate('cases', new CaseService({
+    db: app.db, geocoder: () => app.geocoder.current(), config: () => config, now: opts.now,
+    facilities: () => (app.hasDecorator('facilities') ? app.facilities.current().index : null),
+  }))
   // Subdistricts and their command centres come with the grid; organisations with it and with facilities.
   app.onGridChanged(async () => { await holder.reload() })
   app.addHook('onReady', async () => { await holder.reload() })

@@ -46,28 +46,39 @@ export interface LookupResult {
   facility: FacilityMatch | null
 }
 
-const LOOKUP = `SELECT
-  (SELECT json_build_object('case_id', r.case_id, 'request_hash', r.request_hash, 'created_case', r.created_case, 'report_id', r.id)
-     FROM case_reports r WHERE $2::text IS NOT NULL AND r.reporter_id = $1 AND r.idempotency_key = $2) AS replay,
-  (SELECT coalesce(array_agg(ph.id::text), '{}') FROM photos ph WHERE ph.id = ANY($3::text[])) AS photos_found,
-  (SELECT json_build_object('id', c.id, 'distance_m', ST_Distance(c.geom::geography, p.g::geography))
+/** A statement's parameters, numbered as they are added: `${$(value)}` in the SQL text. */
+function params(): { list: unknown[]; $: (v: unknown) => string } {
+  const list: unknown[] = []
+  return { list, $: (v) => { list.push(v); return `$${list.length}` } }
+}
+
+/**
+ * The lookup as one statement, with only the parts this report needs (no key: no
+ * replay look-up; no photos: no photo check; no component: no KNN). Parameters are
+ * numbered by the builder; no request text is ever part of the SQL.
+ */
+function lookupSql(p: LookupParams): { sql: string; values: unknown[] } {
+  const { list, $ } = params()
+  const pt = `ST_SetSRID(ST_MakePoint(${$(p.lon)}::float8, ${$(p.lat)}::float8), 4326)`
+  const replay = p.idempotencyKey === null ? 'NULL::json' : `(SELECT json_build_object('case_id', r.case_id, 'request_hash', r.request_hash, 'created_case', r.created_case, 'report_id', r.id)
+     FROM case_reports r WHERE r.reporter_id = ${$(p.reporterId)} AND r.idempotency_key = ${$(p.idempotencyKey)})`
+  const photos = p.photos.length === 0 ? "'{}'::text[]" : `(SELECT coalesce(array_agg(ph.id::text), '{}') FROM photos ph WHERE ph.id = ANY(${$(p.photos)}::text[]))`
+  const radius = $(p.duplicateRadiusM)
+  const duplicate = `(SELECT json_build_object('id', c.id, 'distance_m', ST_Distance(c.geom::geography, p.g::geography))
      FROM cases c
-     WHERE c.is_open AND c.matter_std = $4 AND c.last_reported_at >= $8
-       AND c.geom && ST_Expand(p.g, $7::float8 / (111320 * cos(radians($6::float8))), $7::float8 / 110574)
-       AND ST_DWithin(c.geom::geography, p.g::geography, $7)
-     ORDER BY ST_Distance(c.geom::geography, p.g::geography), c.id LIMIT 1) AS duplicate,
-  CASE WHEN $11::text IS NOT NULL THEN
-    (SELECT json_build_object('id', f.id, 'subclass', f.subclass, 'owner', f.owner, 'maintainer', f.maintainer, 'status', f.status,
-        'distance_m', ST_Distance(f.geom::geography, p.g::geography))
-      FROM facilities f WHERE f.id = $11)
-  WHEN $9::text IS NOT NULL THEN
-    (SELECT json_build_object('id', f.id, 'subclass', f.subclass, 'owner', f.owner, 'maintainer', f.maintainer, 'status', f.status,
-        'distance_m', ST_Distance(f.geom::geography, p.g::geography))
-      FROM facilities f
-      WHERE f.subclass = $9 AND f.geom_m && ST_Expand(facility_plane(p.g), $10::float8)
-      ORDER BY f.geom_m <-> facility_plane(p.g), f.id LIMIT 1)
-  END AS facility
-FROM (SELECT ST_SetSRID(ST_MakePoint($5::float8, $6::float8), 4326) AS g) p`
+     WHERE c.is_open AND c.matter_std = ${$(p.matterStd)} AND c.last_reported_at >= ${$(p.duplicateSince)}
+       AND c.geom && ST_Expand(p.g, ${radius}::float8 / (111320 * cos(radians(ST_Y(p.g)))), ${radius}::float8 / 110574)
+       AND ST_DWithin(c.geom::geography, p.g::geography, ${radius})
+     ORDER BY ST_Distance(c.geom::geography, p.g::geography), c.id LIMIT 1)`
+  const hit = `json_build_object('id', f.id, 'subclass', f.subclass, 'owner', f.owner, 'maintainer', f.maintainer, 'status', f.status,
+        'distance_m', ST_Distance(f.geom::geography, p.g::geography))`
+  const facility = p.facilityId !== null ? `(SELECT ${hit} FROM facilities f WHERE f.id = ${$(p.facilityId)})`
+    : p.subclass !== null ? `(SELECT ${hit} FROM facilities f
+      WHERE f.subclass = ${$(p.subclass)} AND f.geom_m && ST_Expand(facility_plane(p.g), ${$(p.facilityPlaneRadius)}::float8)
+      ORDER BY f.geom_m <-> facility_plane(p.g), f.id LIMIT 1)`
+      : 'NULL::json'
+  return { sql: `SELECT ${replay} AS replay, ${photos} AS photos_found, ${duplicate} AS duplicate, ${facility} AS facility FROM (SELECT ${pt} AS g) p`, values: list }
+}
 
 export interface NewCase {
   matterCode: string
@@ -176,10 +187,8 @@ export async function lockKeys(tx: Queryable, keys: readonly string[]): Promise<
 }
 
 export async function lookup(tx: Queryable, p: LookupParams): Promise<LookupResult> {
-  const row = (await tx.query<LookupResult>(LOOKUP, [
-    p.reporterId, p.idempotencyKey, p.photos, p.matterStd, p.lon, p.lat, p.duplicateRadiusM, p.duplicateSince,
-    p.subclass, p.facilityPlaneRadius, p.facilityId,
-  ])).rows[0]
+  const { sql, values } = lookupSql(p)
+  const row = (await tx.query<LookupResult>(sql, values)).rows[0]
   return {
     replay: row.replay,
     photos_found: row.photos_found ?? [],

@@ -64,23 +64,28 @@ export interface FacilityImportSummary {
 }
 
 // Lines and polygons: validity and cell (of the point on surface) in SQL, the cell by the rule itself.
-const SHAPES = `SELECT r, v AS valid, CASE WHEN NOT v THEN ST_IsValidReason(g) END AS reason, ST_X(p) AS lon, ST_Y(p) AS lat,
-  (SELECT c.code FROM cells c WHERE ST_Covers(c.geom, p) ORDER BY c.code LIMIT 1) AS cell_code
+// Lines and polygons: validity, and the point that stands for them (ST_PointOnSurface);
+// its cell is then found like a point's. OFFSET 0 keeps each value computed once.
+const SHAPES = `SELECT r, v AS valid, CASE WHEN NOT v THEN ST_IsValidReason(g) END AS reason,
+  CASE WHEN v THEN ST_X(p) END AS lon, CASE WHEN v THEN ST_Y(p) END AS lat
 FROM (SELECT r, g, v, CASE WHEN v THEN ST_PointOnSurface(g) END AS p
-  FROM (SELECT r, g, ST_IsValid(g) AS v FROM (SELECT r, ST_SetSRID(ST_GeomFromGeoJSON(gj), 4326) AS g FROM unnest($1::int[], $2::text[]) AS t(r, gj)) x) y) z`
+  FROM (SELECT r, g, ST_IsValid(g) AS v FROM (SELECT r, ST_SetSRID(ST_GeomFromGeoJSON(gj), 4326) AS g
+    FROM unnest($1::int[], $2::text[]) AS t(r, gj)) x OFFSET 0) y OFFSET 0) z`
 
 // Columns of plain values travel as comma-separated text split in SQL (a quarter
 // cheaper than text[] parameters on the embedded database); an empty field is
 // NULL. Free text and GeoJSON, which may hold commas, travel as text[], or as
 // NULL when the whole chunk has none (unnest pads it with NULLs).
-const UPSERT = `WITH up AS (
-INSERT INTO facilities AS f (id, subclass, geom, owner, maintainer, authority, status, installed_on, cell_code, name, note, import_id)
+const INSERT = `INSERT INTO facilities AS f (id, subclass, geom, owner, maintainer, authority, status, installed_on, cell_code, name, note, import_id)
 SELECT i, substr(i, 7, 5),
   CASE WHEN gj IS NULL THEN ST_SetSRID(ST_MakePoint(x, y), 4326) ELSE ST_SetSRID(ST_GeomFromGeoJSON(gj), 4326) END,
   o, m, a, st, d, c, n, nt, $1
 FROM unnest(string_to_array($2, ','), string_to_array($3, ',', '')::float8[], string_to_array($4, ',', '')::float8[], $5::text[],
   string_to_array($6, ','), string_to_array($7, ',', ''), string_to_array($8, ',', ''), string_to_array($9, ','),
-  string_to_array($10, ',', '')::date[], string_to_array($11, ',', ''), $12::text[], $13::text[]) AS t(i, x, y, gj, o, m, a, st, d, c, n, nt)
+  string_to_array($10, ',', '')::date[], string_to_array($11, ',', ''), $12::text[], $13::text[]) AS t(i, x, y, gj, o, m, a, st, d, c, n, nt)`
+
+// An unchanged row is not written (the WHERE), so a re-import leaves updated_at and import_id alone.
+const UPSERT = `WITH up AS (${INSERT}
 ON CONFLICT (id) DO UPDATE SET subclass = EXCLUDED.subclass, geom = EXCLUDED.geom, owner = EXCLUDED.owner,
   maintainer = EXCLUDED.maintainer, authority = EXCLUDED.authority, status = EXCLUDED.status,
   installed_on = EXCLUDED.installed_on, cell_code = EXCLUDED.cell_code, name = EXCLUDED.name, note = EXCLUDED.note,
@@ -154,37 +159,33 @@ async function checkAgainstDatabase(tx: Queryable, rows: FacilityInput[], cache:
       if (v !== null && !orgs.has(v)) report(r, field, FacilityErrorCode.unknownOrganisation, `no organisation with code ${v}`)
     }
   }
-  const points: number[] = []
-  const shapes: number[] = []
-  rows.forEach((r, i) => (r.geometry.type === 'Point' ? points : shapes).push(i))
-  const coords = new Float64Array(points.length * 2)
-  points.forEach((i, j) => {
-    const [x, y] = (rows[i].geometry as { coordinates: number[] }).coordinates
-    coords[2 * j] = at[2 * i] = x
-    coords[2 * j + 1] = at[2 * i + 1] = y
+  const invalid = new Set<number>()
+  rows.forEach((r, i) => {
+    if (r.geometry.type === 'Point') {
+      at[2 * i] = r.geometry.coordinates[0]
+      at[2 * i + 1] = r.geometry.coordinates[1]
+    }
   })
-  const locate = points.length ? await cache.get(tx) : null
-  if (locate) locate(coords).forEach((code, j) => { cells[points[j]] = code })
+  const shapes = rows.flatMap((r, i) => (r.geometry.type === 'Point' ? [] : [i]))
   for (let s = 0; s < shapes.length; s += CHUNK) {
     const part = shapes.slice(s, s + CHUNK)
-    const res = (await tx.query<{ r: number; valid: boolean; reason: string | null; lon: number | null; lat: number | null; cell_code: string | null }>(SHAPES,
+    const res = (await tx.query<{ r: number; valid: boolean; reason: string | null; lon: number | null; lat: number | null }>(SHAPES,
       [part, part.map((i) => JSON.stringify(rows[i].geometry))])).rows
     for (const x of res) {
-      if (!x.valid) report(rows[x.r], 'geometry', FacilityErrorCode.invalidGeometry, `PostGIS: ${x.reason}`)
-      else {
-        cells[x.r] = x.cell_code
-        at[2 * x.r] = x.lon ?? NaN
-        at[2 * x.r + 1] = x.lat ?? NaN
+      if (!x.valid) {
+        invalid.add(x.r)
+        report(rows[x.r], 'geometry', FacilityErrorCode.invalidGeometry, `PostGIS: ${x.reason}`)
       }
+      at[2 * x.r] = x.lon ?? NaN
+      at[2 * x.r + 1] = x.lat ?? NaN
     }
   }
+  const locate = rows.length ? await cache.get(tx) : null
+  if (locate) locate(at).forEach((code, i) => { cells[i] = code })
   rows.forEach((r, i) => {
     const cell = cells[i]
     if (cell === null) {
-      if (r.geometry.type === 'Point' || !problems.some((p) => p.row === r.row && p.error === FacilityErrorCode.invalidGeometry)) {
-        const at = r.geometry.type === 'Point' ? ` (${r.geometry.coordinates.join(', ')})` : ''
-        report(r, 'geometry', FacilityErrorCode.outsideGrid, `lies in no cell of the active grid${at}`)
-      }
+      if (!invalid.has(i)) report(r, 'geometry', FacilityErrorCode.outsideGrid, `lies in no cell of the active grid (${at[2 * i]}, ${at[2 * i + 1]})`)
     } else if (cell.slice(0, 6) !== r.id.slice(0, 6)) {
       report(r, 'id', FacilityErrorCode.districtMismatch, `digits 1–6 say district ${r.id.slice(0, 6)} but it lies in cell ${cell}`)
     }
@@ -192,7 +193,7 @@ async function checkAgainstDatabase(tx: Queryable, rows: FacilityInput[], cache:
   return { cells, points: at, problems }
 }
 
-async function write(tx: Queryable, rows: FacilityInput[], cells: (string | null)[], importId: number, onProgress?: FacilityImportOptions['onProgress']): Promise<{ inserted: number; written: number; changed: Set<string> }> {
+async function write(tx: Queryable, rows: FacilityInput[], cells: (string | null)[], importId: number, empty: boolean, onProgress?: FacilityImportOptions['onProgress']): Promise<{ inserted: number; written: number; changed: Set<string> }> {
   let inserted = 0
   let written = 0
   // the ids written (inserted, or updated because something changed)
@@ -218,6 +219,14 @@ async function write(tx: Queryable, rows: FacilityInput[], cells: (string | null
       texts((r) => r.name),
       texts((r) => r.note),
     ]
+    if (empty) {
+      await tx.query(INSERT, [importId, ...cols])
+      inserted += part.length
+      written += part.length
+      for (const r of part) changed.add(r.id)
+      onProgress?.('write', Math.min(s + CHUNK, order.length), order.length)
+      continue
+    }
     const res = (await tx.query<{ inserted: number; written: number; ids: string | null }>(UPSERT, [importId, ...cols, part.length])).rows[0]
     inserted += res.inserted
     written += res.written
@@ -278,7 +287,7 @@ export async function importFacilitiesDetailed(db: Database, rows: FacilityInput
       [opts.source, opts.format, opts.crs, totalRows])).rows[0].id
     const bulk = keep.length >= BULK_ROWS && keep.length >= total
     if (bulk) for (const [name] of BULK_INDEXES) await tx.query(`DROP INDEX IF EXISTS ${name}`)
-    const { inserted, written, changed } = await write(tx, keep, keepCells, importId, opts.onProgress)
+    const { inserted, written, changed } = await write(tx, keep, keepCells, importId, total === 0, opts.onProgress)
     if (bulk) {
       opts.onProgress?.('index', 0, BULK_INDEXES.length)
       for (const [i, [, create]] of BULK_INDEXES.entries()) {
@@ -310,8 +319,8 @@ export async function reassignCells(db: Database): Promise<number> {
   return db.transaction(async (tx) => {
     await tx.query(WRITE_LOCK)
     const shapes = (await tx.query(`UPDATE facilities f SET cell_code = n.code, updated_at = now()
-      FROM (SELECT id, (SELECT c.code FROM cells c WHERE ST_Covers(c.geom, ST_PointOnSurface(x.geom)) ORDER BY c.code LIMIT 1) AS code
-        FROM facilities x WHERE GeometryType(x.geom) <> 'POINT') n
+      FROM (SELECT id, (SELECT c.code FROM cells c WHERE ST_Covers(c.geom, x.p) ORDER BY c.code LIMIT 1) AS code
+        FROM (SELECT id, ST_PointOnSurface(geom) AS p FROM facilities WHERE GeometryType(geom) <> 'POINT' OFFSET 0) x) n
       WHERE n.id = f.id AND f.cell_code IS DISTINCT FROM n.code`)).affectedRows
     const points = (await new FacilityRepository(tx).records()).filter((r) => r.geometry === null)
     const locate = await new CellLocatorCache().get(tx)

@@ -13,6 +13,7 @@
 import v8 from 'node:v8'
 import vm from 'node:vm'
 import { parseArgs } from 'node:util'
+import os from 'node:os'
 import { generateGrid } from '../../grids/generate.ts'
 import { MemoryCellIndex } from '../../geocoder/memory-index.ts'
 import { seededRandom } from '../../geocoder/synthetic-grid.ts'
@@ -57,6 +58,7 @@ const heap = async (): Promise<number> => {
 }
 
 let failed = false
+console.log(`node ${process.version}, ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'CPU'}, load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}`)
 for (const n of values.cells.split(',').map(Number)) {
   const g = timed(() => generateGrid({ cells: n, seed: SEED }))
   const cells: CellRecord[] = g.value.features.map((f) => ({
