@@ -16,6 +16,7 @@ import { progressBar } from './progress.ts'
 const USAGE = `usage:
   npm run cli -- import <grid.geojson>
   npm run cli -- export [--out grid.geojson]
+  npm run cli -- geocode <points.csv|points.ndjson|points.json> [--crs wgs84|gcj02|bd09] [--out results.csv|results.ndjson]
   npm run cli -- generate [--cells 8423] [--seed 20050101] [--out fixtures/data/grid.geojson]
   npm run cli -- facilities-import <file.geojson|file.csv> [--crs wgs84|gcj02|bd09] [--skip-invalid]
   npm run cli -- facilities-export [--format geojson|csv] [--out file]
@@ -80,6 +81,12 @@ async function main(argv: string[]): Promise<number> {
       return withDb(async (db) => (await import('./facility-cli.ts')).facilitiesCommand(db, command, rest, usage))
     case 'cases':
       return withDb(async (db) => (await import('./cases/cli.ts')).casesCommand(db, rest))
+    case 'geocode': {
+      const file = positionals[0]
+      if (!file) return usage('geocode needs a file')
+      const { geocodeFile } = await import('./geocode-cli.ts')
+      return withDb((db) => geocodeFile(db, file, { crs: values.crs, out: values.out, toleranceM: loadConfig().snapToleranceM }))
+    }
     case 'generate': {
       const { generateGrid } = await import('../grids/generate.ts')
       const cells = values.cells ? Number(values.cells) : undefined
