@@ -5,6 +5,7 @@
 import Fastify from 'fastify'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { loadConfig, ConfigError } from './config.ts'
+import { DataDirLockedError } from './db/pglite.ts'
 import { app, serverOptions } from './app.ts'
 import { demoUsage, ensureStartCases } from '../fixtures/cases.ts'
 import { ensureFacilities, ensureFixture, ensurePlaces } from '../fixtures/load.ts'
@@ -61,6 +62,8 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: unknown) => {
-  console.error(err)
+  // A locked data directory is the user's situation to fix, not a crash: say so plainly.
+  if (err instanceof DataDirLockedError) console.error(err.message)
+  else console.error(err)
   process.exit(1)
 })

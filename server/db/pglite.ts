@@ -4,6 +4,7 @@ import { postgis } from '@electric-sql/pglite-postgis'
 import type { Extension } from '@electric-sql/pglite'
 import { pathToFileURL } from 'node:url'
 import { dirname } from 'node:path'
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { slimPostgisBundle } from './postgis-bundle.ts'
 import type { Database, Queryable, QueryResult, Row } from './types.ts'
 
@@ -23,8 +24,44 @@ function wrap(q: Pick<Transaction, 'query'>): Queryable {
   }
 }
 
+export class DataDirLockedError extends Error {}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM'
+  }
+}
+
+/**
+ * One process per data directory: PGlite is a single-process database, and a
+ * second writer corrupts the files. The lock is a file holding the owner's pid;
+ * a lock whose process is gone (a crash) is taken over.
+ */
+function lockDataDir(dataDir: string): () => void {
+  const lock = `${dataDir}.lock`
+  mkdirSync(dirname(lock), { recursive: true })
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      writeFileSync(lock, String(process.pid), { flag: 'wx' })
+      return () => rmSync(lock, { force: true })
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err
+      const owner = Number(readFileSync(lock, 'utf8'))
+      if (owner && owner !== process.pid && alive(owner)) {
+        throw new DataDirLockedError(`the embedded database ${dataDir} is in use by process ${owner}; stop it first, or set WANGGE_DATA_DIR to another directory`)
+      }
+      rmSync(lock, { force: true })
+    }
+  }
+  throw new DataDirLockedError(`could not lock ${dataDir}`)
+}
+
 /** Opens (creating if needed) an embedded database with PostGIS loaded. */
 export async function openPglite(opts: PgliteOptions = {}): Promise<Database> {
+  const unlock = opts.dataDir ? lockDataDir(opts.dataDir) : () => {}
   const cacheDir = opts.cacheDir ?? (opts.dataDir ? dirname(opts.dataDir) : '.data')
   const bundle = pathToFileURL(slimPostgisBundle(cacheDir))
   const slim: Extension = {
@@ -34,7 +71,13 @@ export async function openPglite(opts: PgliteOptions = {}): Promise<Database> {
       return { ...base, bundlePath: bundle }
     },
   }
-  const pg = await PGlite.create({ dataDir: opts.dataDir, extensions: { postgis: slim } })
+  let pg: PGlite
+  try {
+    pg = await PGlite.create({ dataDir: opts.dataDir, extensions: { postgis: slim } })
+  } catch (err) {
+    unlock()
+    throw err
+  }
   const base = wrap(pg)
   return {
     kind: 'pglite',
@@ -46,7 +89,11 @@ export async function openPglite(opts: PgliteOptions = {}): Promise<Database> {
       await pg.exec(sql)
     },
     async close(): Promise<void> {
-      if (!pg.closed) await pg.close()
+      try {
+        if (!pg.closed) await pg.close()
+      } finally {
+        unlock()
+      }
     },
   }
 }
