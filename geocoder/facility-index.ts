@@ -87,6 +87,11 @@ export class MemoryFacilityIndex implements FacilityLookup {
   /** Subclasses each owner has items of. */
   private readonly ownerSubclasses = new Map<number, number[]>()
   private readonly top = new TopK()
+  private scaleLat = NaN
+  private kx0 = 0
+  private ky0 = 0
+  private dkx = 0
+  private dky = 0
   /** Per item: the last query that measured it (lines and polygons sit in several buckets). */
   private readonly stamp: Int32Array
   private qid = 0
@@ -196,13 +201,29 @@ export class MemoryFacilityIndex implements FacilityLookup {
 
   /** Metres on the ellipsoid from (lon, lat) to an item (local plane at the mid-latitude). */
   distanceM(pos: number, lon: number, lat: number): number {
-    const f = this.flat.get(pos)
+    if (lat !== this.scaleLat) this.setScales(lat)
+    const f = this.px[pos] === this.px[pos] ? undefined : this.flat.get(pos)
     const tlat = f ? Math.min(Math.max(lat, f.minY), f.maxY) : this.lat[pos]
-    const mid = (lat + tlat) / 2
-    const kx = metresPerDegLon(mid)
-    const ky = metresPerDegLat(mid)
-    if (!f) return ptPt(lon * kx, lat * ky, this.lon[pos] * kx, this.lat[pos] * ky)
+    // the scales at the mid-latitude, to first order from those at the query's (exact to 1e-12 within kilometres)
+    const dm = (tlat - lat) / 2
+    const kx = this.kx0 + this.dkx * dm
+    const ky = this.ky0 + this.dky * dm
+    if (!f) {
+      const dx = (this.lon[pos] - lon) * kx
+      const dy = (this.lat[pos] - lat) * ky
+      return Math.sqrt(dx * dx + dy * dy)
+    }
     return ptFlat(lon * kx, lat * ky, f, kx, ky)
+  }
+
+  /** Metres per degree at `lat` and their rates of change, kept for the queries at that latitude. */
+  private setScales(lat: number): void {
+    const h = 1e-3
+    this.scaleLat = lat
+    this.kx0 = metresPerDegLon(lat)
+    this.ky0 = metresPerDegLat(lat)
+    this.dkx = (metresPerDegLon(lat + h) - metresPerDegLon(lat - h)) / (2 * h)
+    this.dky = (metresPerDegLat(lat + h) - metresPerDegLat(lat - h)) / (2 * h)
   }
 
   private hit(pos: number, distanceM: number | null): FacilityHit {

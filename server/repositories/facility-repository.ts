@@ -169,21 +169,24 @@ export class FacilityRepository {
     const out: FacilityRecord[] = []
     let after = ''
     for (;;) {
-      const page = (await this.db.query<{ body: string | null; last: string | null }>(`SELECT string_agg(concat_ws(',', x.id, x.subclass, x.owner,
-          x.maintainer, x.authority, x.status, x.cell_code, ST_X(x.pt), ST_Y(x.pt), x.point), E'\n' ORDER BY x.id) AS body, max(x.id) AS last
-        FROM (SELECT f.id, f.subclass, f.owner, coalesce(f.maintainer, '') AS maintainer, coalesce(f.authority, '') AS authority, f.status,
-            coalesce(f.cell_code, '') AS cell_code, ${POINT_OF} AS pt, GeometryType(f.geom) = 'POINT' AS point
-          FROM facilities f WHERE f.id > $1 ORDER BY f.id LIMIT $2) x`, [after, RECORD_PAGE])).rows[0]
+      // no ORDER BY inside string_agg: a second sort of rows the subquery reads in id order; the JS sort below makes sure
+      const page = (await this.db.query<{ body: string | null; last: string | null }>(`SELECT string_agg(concat_ws(',', x.id, x.owner,
+          x.maintainer, x.authority, x.status, x.cell_code, ST_X(x.pt), ST_Y(x.pt), x.point), E'\\n') AS body, max(x.id) AS last
+        FROM (SELECT y.*, CASE WHEN y.point THEN y.geom ELSE ST_PointOnSurface(y.geom) END AS pt
+          FROM (SELECT f.id, f.owner, coalesce(f.maintainer, '') AS maintainer, coalesce(f.authority, '') AS authority, f.status,
+              coalesce(f.cell_code, '') AS cell_code, f.geom, GeometryType(f.geom) = 'POINT' AS point
+            FROM facilities f WHERE f.id > $1 ORDER BY f.id LIMIT $2) y) x`, [after, RECORD_PAGE])).rows[0]
       if (!page.body || !page.last) break
       for (const line of page.body.split('\n')) {
-        const [id, subclass, owner, maintainer, authority, status, cell, lon, lat, point] = line.split(',')
+        const [id, owner, maintainer, authority, status, cell, lon, lat, point] = line.split(',')
         out.push({
-          id, subclass, owner, maintainer: maintainer || null, authority: authority || null, status: status as FacilityStatus,
+          id, subclass: id.slice(6, 11), owner, maintainer: maintainer || null, authority: authority || null, status: status as FacilityStatus,
           cell: cell || null, lon: Number(lon), lat: Number(lat), geometry: point === 't' || point === 'true' ? null : { type: 'Point', coordinates: [] },
         })
       }
       after = page.last
     }
+    out.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
     // lines and polygons: few, so their WKB comes row by row
     const shapes = (await this.db.query<{ id: string; wkb: Uint8Array }>(
       `SELECT id, ST_AsBinary(geom) AS wkb FROM facilities WHERE GeometryType(geom) <> 'POINT' ORDER BY id`)).rows
