@@ -1,6 +1,6 @@
 /**
  * Start-up and grid import, embedded PGlite and real PostGIS side by side:
- * - cold start: empty data directory / empty database → migrate, load the 8,423-cell fixture, listen;
+ * - cold start: empty data directory / empty database → migrate, load the fixtures, listen;
  * - warm start: the same again with the data already there;
  * - import of the 8,423-cell grid file into an empty database, in process.
  * The fixture file is generated once beforehand so cold starts measure the database, not the generator.
@@ -17,11 +17,11 @@ import { scratchDatabase } from './_pg.ts'
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url))
 
-/** Starts server/main.ts and returns the seconds until it printed that it is up. */
+/** Starts the server as `npm start` does (server/start.mjs: the bundle) and returns the seconds until it printed that it is up. */
 function timeStart(env: NodeJS.ProcessEnv): Promise<number> {
   return new Promise((resolve, reject) => {
     const t0 = performance.now()
-    const child = spawn(process.execPath, ['--import', 'tsx', 'server/main.ts'], {
+    const child = spawn(process.execPath, ['server/start.mjs'], {
       cwd: ROOT, env: { ...process.env, PORT: '0', LOG_LEVEL: 'warn', ...env }, stdio: ['ignore', 'pipe', 'pipe'],
     })
     let out = ''
