@@ -37,6 +37,8 @@ export interface AppOptions {
   config: Config
   /** An open database to use instead of opening one from config (tests). */
   db?: Database
+  /** Build the facility index after start instead of before it (npm start; tests want it built). */
+  backgroundIndexes?: boolean
 }
 
 const gridHooks = fp(async function gridHooks(app: FastifyInstance) {
@@ -69,7 +71,7 @@ export const app = fp(async function wangge(instance: FastifyInstance, opts: App
   await instance.register(gridRoutes)
   await instance.register(cellRoutes)
   await instance.register(gridsRoutes, { bodyLimit: opts.config.bodyLimit })
-  await instance.register(facilities, { bodyLimit: opts.config.bodyLimit })
+  await instance.register(facilities, { bodyLimit: opts.config.bodyLimit, buildInBackground: opts.backgroundIndexes })
   await instance.register(geocodeRoutes)
   await instance.register(casesPlugin)
   await instance.register(caseRoutes)

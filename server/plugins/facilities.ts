@@ -27,6 +27,8 @@ export interface FacilitySnapshot {
   /** Responsible unit of each cell (credit code). */
   cellUnits: Map<string, string>
   revision: number
+  /** False until the in-memory index holds the registry: lookups go to PostGIS meanwhile. */
+  ready: boolean
   builtAt: Date
   buildMs: number
 }
@@ -35,8 +37,10 @@ export interface FacilityService {
   repository: FacilityRepository
   /** The reference lookups, straight from PostGIS. */
   postgis: PostgisFacilityIndex
-  /** The snapshot requests use (empty until the first build). */
+  /** The snapshot requests use (names only, `ready: false`, until the first index build ends). */
   current(): FacilitySnapshot
+  /** Resolves when the first in-memory index is built (at once after that). */
+  whenReady(): Promise<void>
   /** Rebuilds the snapshot from the database and swaps it in. */
   rebuild(): Promise<FacilitySnapshot>
   /** Imports checked rows (see importFacilities), then rebuilds. */
@@ -54,6 +58,11 @@ export interface FacilitiesPluginOptions {
   bodyLimit?: number
   /** How often to look for writes by other processes (the CLI), ms; 0 = never. PostgreSQL only. */
   pollMs?: number
+  /**
+   * Leave the in-memory index to a rebuild() the caller starts when it likes (npm start: once
+   * it listens); requests are answered from PostGIS until it is in. Default: built on ready.
+   */
+  buildInBackground?: boolean
 }
 
 /** 5 s: an import from the CLI shows in a running server within that, for one cheap query. */
@@ -75,8 +84,24 @@ export async function buildSnapshot(repo: FacilityRepository): Promise<FacilityS
     classes: new Map(classes.map((c) => [c.code, c])),
     cellUnits,
     revision,
+    ready: true,
     builtAt: new Date(),
     buildMs: Math.round(performance.now() - t0),
+  }
+}
+
+/** The names requests need (organisations, classes, cell units) with an empty index: cheap, for before the first build. */
+export async function buildNamesOnly(repo: FacilityRepository): Promise<FacilitySnapshot> {
+  const t0 = performance.now()
+  const [revision, orgs, classes, cellUnits] = await Promise.all([
+    repo.revision(), repo.organisationInfo(),
+    repo.componentClasses().then((rows) => rows.map((r) => ({ code: r.code, name: r.name, major: r.major, majorName: r.major_name }))),
+    repo.cellUnits(),
+  ])
+  return {
+    index: new MemoryFacilityIndex([]), records: [],
+    organisations: new Map(orgs.map((o) => [o.uscc, o])), classes: new Map(classes.map((c) => [c.code, c])), cellUnits,
+    revision, ready: false, builtAt: new Date(), buildMs: Math.round(performance.now() - t0),
   }
 }
 
@@ -98,15 +123,18 @@ export default fp(async function facilities(app: FastifyInstance, opts: Faciliti
   const repository = new FacilityRepository(app.db)
   const cells = new CellLocatorCache()
   let snapshot: FacilitySnapshot = {
-    index: new MemoryFacilityIndex([]), records: [], organisations: new Map(), classes: new Map(), cellUnits: new Map(), revision: -1, builtAt: new Date(), buildMs: 0,
+    index: new MemoryFacilityIndex([]), records: [], organisations: new Map(), classes: new Map(), cellUnits: new Map(), revision: -1, ready: false, builtAt: new Date(), buildMs: 0,
   }
   let building: Promise<FacilitySnapshot> | null = null
+  let markReady: () => void = () => {}
+  const firstBuild = new Promise<void>((resolve) => { markReady = resolve })
   const rebuild = async (): Promise<FacilitySnapshot> => {
     // One build at a time; a caller arriving during a build waits for it, then builds again, so what it gets is never older than its call.
     while (building) await building.catch(() => null)
     building = buildSnapshot(repository)
     try {
       snapshot = await building
+      markReady()
       app.log.info({ facilities: snapshot.index.size, revision: snapshot.revision, ms: snapshot.buildMs }, 'facility index built')
       return snapshot
     } finally {
@@ -117,10 +145,11 @@ export default fp(async function facilities(app: FastifyInstance, opts: Faciliti
     repository,
     postgis: new PostgisFacilityIndex(app.db),
     current: () => snapshot,
+    whenReady: () => firstBuild,
     rebuild,
     async import(rows, problems, totalRows, importOpts) {
       const { summary, revision, written } = await importFacilitiesDetailed(app.db, rows, problems, totalRows, { ...importOpts, cells })
-      if (!building && snapshot.revision === revision - 1) {
+      if (!building && snapshot.ready && snapshot.revision === revision - 1) {
         // nothing else wrote since the snapshot: merge what this import wrote instead of reading everything again
         const t0 = performance.now()
         const records = mergeById(snapshot.records, written)
@@ -132,7 +161,12 @@ export default fp(async function facilities(app: FastifyInstance, opts: Faciliti
     },
   }
   app.decorate('facilities', service)
-  app.addHook('onReady', async () => { await rebuild() })
+  // In the background mode the owner of the process calls rebuild() once it listens
+  // (server/main.ts); until then the snapshot holds the names and lookups go to PostGIS.
+  app.addHook('onReady', async () => {
+    if (!opts.buildInBackground) await rebuild()
+    else if (snapshot.revision === -1) snapshot = await buildNamesOnly(repository)
+  })
   if (app.hasDecorator('onGridChanged')) {
     app.onGridChanged(async () => {
       const moved = await reassignCells(app.db)
@@ -140,6 +174,8 @@ export default fp(async function facilities(app: FastifyInstance, opts: Faciliti
       await rebuild()
     })
   }
+  // Let a build in flight finish before the database closes under it.
+  app.addHook('onClose', async () => { while (building) await building.catch(() => null) })
   const pollMs = opts.pollMs ?? DEFAULT_POLL_MS
   if (app.db.kind === 'postgres' && pollMs > 0) {
     const timer = setInterval(() => {

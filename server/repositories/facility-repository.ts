@@ -105,6 +105,12 @@ export class FacilityRepository {
   }
 
   /** Changes with every write to facilities (see facility_state). */
+  /** Registered components per subclass (what the in-memory index counts once it is built). */
+  async subclassCounts(): Promise<Record<string, number>> {
+    const rows = (await this.db.query<{ subclass: string; n: number }>('SELECT subclass, count(*)::int AS n FROM facilities GROUP BY subclass')).rows
+    return Object.fromEntries(rows.map((r) => [r.subclass, r.n]))
+  }
+
   async revision(): Promise<number> {
     return Number((await this.db.query<{ revision: string | number }>('SELECT revision FROM facility_state')).rows[0].revision)
   }

@@ -129,6 +129,11 @@ function point(q: { lon: number; lat: number; crs?: InputCrs }): [number, number
   return q.crs && q.crs !== 'wgs84' ? toWgs84(q.lon, q.lat, q.crs) : [q.lon, q.lat]
 }
 
+/** The engine that answers: PostGIS when asked for, or while the in-memory index is still being built. */
+function engineFor(s: FacilitySnapshot, asked: 'memory' | 'postgis' | undefined): 'memory' | 'postgis' {
+  return asked === 'postgis' || !s.ready ? 'postgis' : 'memory'
+}
+
 const routes: FastifyPluginAsyncTypebox<FacilityRoutesOptions> = async (app, opts) => {
   app.addContentTypeParser('text/csv', { parseAs: 'string', bodyLimit: opts.bodyLimit }, (_req, body, done) => done(null, body))
 
@@ -148,8 +153,9 @@ const routes: FastifyPluginAsyncTypebox<FacilityRoutesOptions> = async (app, opt
     const s = app.facilities.current()
     const [lon, lat] = point(req.query)
     const o = { ...filter(s, req.query), k: req.query.k ?? 5, maxDistanceM: req.query.max_distance }
-    const hits = req.query.engine === 'postgis' ? await app.facilities.postgis.nearest(lon, lat, o) : s.index.nearest(lon, lat, o)
-    return { engine: req.query.engine ?? 'memory', count: hits.length, facilities: hits.map((h) => reply(s, h)) }
+    const engine = engineFor(s, req.query.engine)
+    const hits = engine === 'postgis' ? await app.facilities.postgis.nearest(lon, lat, o) : s.index.nearest(lon, lat, o)
+    return { engine, count: hits.length, facilities: hits.map((h) => reply(s, h)) }
   })
 
   app.get('/api/facilities/within', {
@@ -168,8 +174,9 @@ const routes: FastifyPluginAsyncTypebox<FacilityRoutesOptions> = async (app, opt
     const s = app.facilities.current()
     const [lon, lat] = point(req.query)
     const o = { ...filter(s, req.query), radiusM: req.query.radius, limit: req.query.limit ?? 1000 }
-    const hits = req.query.engine === 'postgis' ? await app.facilities.postgis.within(lon, lat, o) : s.index.within(lon, lat, o)
-    return { engine: req.query.engine ?? 'memory', count: hits.length, facilities: hits.map((h) => reply(s, h)) }
+    const engine = engineFor(s, req.query.engine)
+    const hits = engine === 'postgis' ? await app.facilities.postgis.within(lon, lat, o) : s.index.within(lon, lat, o)
+    return { engine, count: hits.length, facilities: hits.map((h) => reply(s, h)) }
   })
 
   app.get('/api/facilities/in-cell/:code', {
@@ -183,8 +190,9 @@ const routes: FastifyPluginAsyncTypebox<FacilityRoutesOptions> = async (app, opt
   }, async (req) => {
     const s = app.facilities.current()
     const o = { ...filter(s, req.query), limit: req.query.limit ?? 1000 }
-    const hits = req.query.engine === 'postgis' ? await app.facilities.postgis.inCell(req.params.code, o) : s.index.inCell(req.params.code, o)
-    return { engine: req.query.engine ?? 'memory', count: hits.length, facilities: hits.map((h) => reply(s, h)) }
+    const engine = engineFor(s, req.query.engine)
+    const hits = engine === 'postgis' ? await app.facilities.postgis.inCell(req.params.code, o) : s.index.inCell(req.params.code, o)
+    return { engine, count: hits.length, facilities: hits.map((h) => reply(s, h)) }
   })
 
   app.get('/api/facilities/owner-at', {
@@ -228,7 +236,7 @@ const routes: FastifyPluginAsyncTypebox<FacilityRoutesOptions> = async (app, opt
     const [lon, lat] = point(req.query)
     const f = filter(s, req.query)
     const tol = req.query.tolerance ?? 30
-    const postgis = req.query.engine === 'postgis'
+    const postgis = engineFor(s, req.query.engine) === 'postgis'
     const within = postgis ? await app.facilities.postgis.within(lon, lat, { ...f, radiusM: tol }) : s.index.within(lon, lat, { ...f, radiusM: tol })
     const first = within[0]
     const round = (m: number): number => Math.round(m * 100) / 100
@@ -412,7 +420,8 @@ const routes: FastifyPluginAsyncTypebox<FacilityRoutesOptions> = async (app, opt
       },
     },
   }, async () => {
-    const counts = app.facilities.current().index.subclassCounts()
+    const s = app.facilities.current()
+    const counts = s.ready ? s.index.subclassCounts() : await app.facilities.repository.subclassCounts()
     return (await app.facilities.repository.componentClasses()).map((c) => ({ ...c, count: counts[c.code] ?? 0 }))
   })
 }

@@ -12,10 +12,10 @@ export interface TestApp {
   close(): Promise<void>
 }
 
-export async function testApp(template: TemplateName = 'empty', env: NodeJS.ProcessEnv = {}): Promise<TestApp> {
+export async function testApp(template: TemplateName = 'empty', env: NodeJS.ProcessEnv = {}, opts: { backgroundIndexes?: boolean } = {}): Promise<TestApp> {
   const { db, cleanup } = await testDatabase(template)
   const config = loadConfig({ ...env, WANGGE_SEED_FIXTURE: 'false' })
-  const app = await buildApp({ config, db })
+  const app = await buildApp({ config, db, backgroundIndexes: opts.backgroundIndexes })
   return {
     app,
     db,
