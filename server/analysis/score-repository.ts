@@ -1,0 +1,148 @@
+/**
+ * The counts behind every indicator (indicators.ts says what each one means),
+ * as one aggregation over the cases reported in a window: one scan, grouped
+ * by the level's key. Levels map to key expressions from an allow-list; the
+ * window, evaluation time and matter are parameters.
+ */
+import type { Queryable } from '../db/types.ts'
+import { COUNT_KEYS, PUBLIC_CHANNELS, type Counts, type Level } from './indicators.ts'
+
+/** The grouping key of each level (allow-list: never request text). */
+const KEY: Record<Level, string> = {
+  cell: 'c.cell_code',
+  community: 'c.community_code',
+  subdistrict: 'c.subdistrict_code',
+  unit: 'c.lead_unit',
+  supervisor: 'c.reporter_id::text',
+}
+
+/**
+ * $1 from, $2 to, $3 T (evaluation time), $4 matter prefix or null, $5 public channels.
+ * Each FILTER is the count of the same name in indicators.ts.
+ */
+function countsSql(level: Level): string {
+  const handled = 'c.handled_at < $3'
+  const overdueUnhandled = "(c.handle_due_at < $3 AND (c.handled_at IS NULL OR c.handled_at >= $3) AND c.status <> 'deferred' AND c.voided_at IS NULL)"
+  const dueClose = `(${handled} OR ${overdueUnhandled})`
+  const dueDispatch = '(c.dispatched_at < $3 OR (c.dispatch_due_at < $3 AND (c.dispatched_at IS NULL OR c.dispatched_at >= $3) AND c.voided_at IS NULL))'
+  const verifyEnded = '(c.verify_on_time IS NOT NULL AND c.handled_at < $3)'
+  const verifyOverdue = "(c.verify_on_time IS NULL AND c.verify_due_at < $3 AND c.status = 'handled')"
+  const closed = 'c.closed_at < $3'
+  const hours = 'extract(epoch FROM c.closed_at - c.reported_at) / 3600'
+  return `SELECT ${KEY[level]} AS key,
+  count(*)::int AS reported,
+  count(*) FILTER (WHERE c.accepted_at < $3 OR c.voided_at < $3)::int AS decided,
+  count(*) FILTER (WHERE (c.accepted_at < $3 OR c.voided_at < $3) AND c.accept_on_time)::int AS decided_on_time,
+  count(*) FILTER (WHERE c.accepted_at < $3)::int AS opened,
+  count(*) FILTER (WHERE c.voided_at < $3)::int AS voided,
+  count(*) FILTER (WHERE c.accepted_at < $3 AND c.channel = ANY($5::text[]))::int AS public_opened,
+  count(*) FILTER (WHERE ${dueDispatch})::int AS due_dispatch,
+  count(*) FILTER (WHERE c.dispatched_at < $3 AND c.dispatch_on_time)::int AS dispatched_on_time,
+  count(*) FILTER (WHERE ${dueDispatch} AND c.return_count > 0)::int AS returned,
+  count(*) FILTER (WHERE ${dueClose})::int AS due_close,
+  count(*) FILTER (WHERE ${handled})::int AS handled,
+  count(*) FILTER (WHERE ${handled} AND c.handle_on_time)::int AS handled_on_time,
+  count(*) FILTER (WHERE ${closed})::int AS closed,
+  count(*) FILTER (WHERE ${closed} AND c.handle_on_time AND c.verify_on_time AND c.close_on_time)::int AS closed_on_time,
+  count(*) FILTER (WHERE ${dueClose} AND c.rework_count > 0)::int AS reworked,
+  count(*) FILTER (WHERE ${verifyEnded} OR ${verifyOverdue})::int AS due_verify,
+  count(*) FILTER (WHERE ${verifyEnded} AND c.verify_on_time)::int AS verified_on_time,
+  avg(${hours}) FILTER (WHERE ${closed})::float8 AS close_mean_h,
+  percentile_cont(0.9) WITHIN GROUP (ORDER BY ${hours}) FILTER (WHERE ${closed})::float8 AS close_p90_h
+FROM cases c
+WHERE c.reported_at >= $1 AND c.reported_at < $2
+  AND ($4::text IS NULL OR starts_with(c.matter_code, $4))
+  AND ${KEY[level]} IS NOT NULL
+GROUP BY 1`
+}
+
+/**
+ * Supervisors' own verifications: every 核查通过 / 返工 they made on cases of the
+ * window before T, on time when the stage ended within its limit (the event records it).
+ */
+const SUPERVISOR_VERIFICATIONS = `SELECT e.actor_id::text AS key, count(*)::int AS due_verify,
+  count(*) FILTER (WHERE (e.data -> 'stage_ended' ->> 'on_time')::boolean)::int AS verified_on_time
+FROM cases c JOIN case_events e ON e.case_id = c.id
+WHERE c.reported_at >= $1 AND c.reported_at < $2
+  AND ($4::text IS NULL OR starts_with(c.matter_code, $4))
+  AND e.action IN ('verify', 'rework') AND e.at < $3 AND e.actor_id IS NOT NULL
+GROUP BY 1`
+
+/** The units of a level, with names and parents, for ranking every one (even without cases). */
+const UNITS: Record<Level, string> = {
+  cell: `SELECT c.code AS key, cm.name || ' ' || right(c.code, 3) AS name, c.community_code AS parent, c.subdistrict_code AS subdistrict
+    FROM cells c JOIN communities cm ON cm.code = c.community_code`,
+  community: 'SELECT code AS key, name, subdistrict_code AS parent, subdistrict_code AS subdistrict FROM communities',
+  subdistrict: 'SELECT code AS key, name, district_code AS parent, code AS subdistrict FROM subdistricts',
+  // Units that led a case of the window (or the previous one): $1 from, $2 to.
+  unit: `SELECT o.uscc AS key, o.name, o.kind AS parent, o.subdistrict_code AS subdistrict FROM organisations o
+    WHERE o.uscc IN (SELECT DISTINCT lead_unit FROM cases WHERE reported_at >= $1 AND reported_at < $2 AND lead_unit IS NOT NULL)`,
+  supervisor: "SELECT id::text AS key, name, NULL::text AS parent, NULL::text AS subdistrict FROM users WHERE role = 'supervisor'",
+}
+
+export interface UnitCounts {
+  counts: Counts
+  closeMeanHours: number | null
+  closeP90Hours: number | null
+}
+
+export interface UnitInfo {
+  key: string
+  name: string
+  /** Community of a cell, subdistrict of a community, district of a subdistrict, kind of an organisation. */
+  parent: string | null
+  subdistrict: string | null
+}
+
+export interface CountQuery {
+  from: Date
+  to: Date
+  /** When the states are read: the window's end, or now if earlier. */
+  at: Date
+  matter: string | null
+}
+
+type CountRow = { key: string; close_mean_h: number | null; close_p90_h: number | null } & Record<string, number | string | null>
+
+export class ScoreRepository {
+  constructor(private readonly db: Queryable) {}
+
+  /** Counts per unit of `level` for one window. */
+  async counts(level: Level, q: CountQuery): Promise<Map<string, UnitCounts>> {
+    const params = [q.from, q.to, q.at, q.matter, PUBLIC_CHANNELS]
+    const [main, verifications] = await Promise.all([
+      this.db.query<CountRow>(countsSql(level), params),
+      level === 'supervisor' ? this.db.query<{ key: string; due_verify: number; verified_on_time: number }>(SUPERVISOR_VERIFICATIONS, params.slice(0, 4)) : null,
+    ])
+    const out = new Map<string, UnitCounts>()
+    for (const r of main.rows) {
+      const counts = Object.fromEntries(COUNT_KEYS.map((k) => [k, Number(r[k])])) as Counts
+      out.set(String(r.key).trim(), { counts, closeMeanHours: r.close_mean_h, closeP90Hours: r.close_p90_h })
+    }
+    if (verifications) {
+      // A supervisor's verifications are theirs, not those of the cases they reported.
+      for (const u of out.values()) { u.counts.due_verify = 0; u.counts.verified_on_time = 0 }
+      for (const r of verifications.rows) {
+        let u = out.get(r.key)
+        if (!u) {
+          u = { counts: Object.fromEntries(COUNT_KEYS.map((k) => [k, 0])) as Counts, closeMeanHours: null, closeP90Hours: null }
+          out.set(r.key, u)
+        }
+        u.counts.due_verify = r.due_verify
+        u.counts.verified_on_time = r.verified_on_time
+      }
+    }
+    return out
+  }
+
+  /** Every unit of a level (for units: those that led a case between `from` and `to`). */
+  async units(level: Level, from: Date, to: Date): Promise<UnitInfo[]> {
+    const rows = (await this.db.query<UnitInfo>(UNITS[level], level === 'unit' ? [from, to] : [])).rows
+    return rows.map((r) => ({ key: r.key.trim(), name: r.name, parent: r.parent?.trim() ?? null, subdistrict: r.subdistrict?.trim() ?? null }))
+  }
+
+  /** True when the matter code exists in the taxonomy. */
+  async matterExists(code: string): Promise<boolean> {
+    return (await this.db.query('SELECT 1 FROM matter_types WHERE code = $1', [code])).rows.length > 0
+  }
+}

@@ -1,0 +1,114 @@
+/**
+ * Scores and rankings of one level for a window, with the rank each unit had in
+ * the previous window of equal length: counts from the repository, ratios,
+ * case-count score, composite and grade from indicators.ts.
+ */
+import {
+  allRatios, caseCountScore, composite, DEFAULT_FORMULA, rank, RATIOS, RATIO_KEYS, round2, zeroCounts,
+  type Composite, type Counts, type FormulaKey, type Level, type Ratio, type RatioKey,
+} from './indicators.ts'
+import type { ScoreRepository, UnitCounts, UnitInfo } from './score-repository.ts'
+
+export interface ScoreQuery {
+  level: Level
+  from: Date
+  to: Date
+  /** Matter code; its finer matters are included. */
+  matter: string | null
+  formula?: FormulaKey
+  now: Date
+}
+
+export interface Window {
+  from: Date
+  to: Date
+  /** When the case states were read: the window's end or now, whichever is earlier. */
+  evaluated_at: Date
+  days: number
+}
+
+export interface UnitScore {
+  code: string
+  name: string
+  parent: string | null
+  subdistrict: string | null
+  counts: Counts
+  indicators: Record<RatioKey, Ratio & { name: string }>
+  close_hours: { mean: number | null; p90: number | null }
+  case_count_score: number
+  composite: Composite
+  rank: number | null
+  previous: { score: number | null; grade: string | null; rank: number | null }
+  /** Places moved up since the previous window (positive: better); null without both ranks. */
+  rank_change: number | null
+}
+
+export interface LevelScores {
+  level: Level
+  formula: FormulaKey
+  window: Window
+  previous_window: Window
+  /** Units with a composite score (the rest have no data in the window). */
+  ranked: number
+  units: UnitScore[]
+}
+
+const DAY = 86_400_000
+
+function window(from: Date, to: Date, now: Date): Window {
+  return { from, to, evaluated_at: new Date(Math.min(to.getTime(), now.getTime())), days: (to.getTime() - from.getTime()) / DAY }
+}
+
+interface Scored {
+  info: UnitInfo
+  c: UnitCounts
+  ratios: Record<RatioKey, Ratio>
+  countScore: number
+  comp: Composite
+}
+
+function score(units: UnitInfo[], counts: Map<string, UnitCounts>, level: Level, formula: FormulaKey, w: Window): Scored[] {
+  return units.map((info) => {
+    const c = counts.get(info.key) ?? { counts: zeroCounts(), closeMeanHours: null, closeP90Hours: null }
+    const ratios = allRatios(c.counts, level)
+    const countScore = caseCountScore(c.counts.opened, w.days)
+    return { info, c, ratios, countScore, comp: composite(formula, ratios, countScore) }
+  })
+}
+
+/**
+ * Scores every unit of a level for the window and the previous one.
+ * @example await scoreLevel(repo, { level: 'subdistrict', from, to, matter: null, now: new Date() })
+ */
+export async function scoreLevel(repo: ScoreRepository, q: ScoreQuery): Promise<LevelScores> {
+  const formula = q.formula ?? DEFAULT_FORMULA[q.level]
+  const len = q.to.getTime() - q.from.getTime()
+  const cur = window(q.from, q.to, q.now)
+  const prev = window(new Date(q.from.getTime() - len), q.from, q.now)
+  const [units, now, before] = await Promise.all([
+    repo.units(q.level, prev.from, q.to),
+    repo.counts(q.level, { from: cur.from, to: cur.to, at: cur.evaluated_at, matter: q.matter }),
+    repo.counts(q.level, { from: prev.from, to: prev.to, at: prev.evaluated_at, matter: q.matter }),
+  ])
+  const a = score(units, now, q.level, formula, cur)
+  const b = score(units, before, q.level, formula, prev)
+  const rankNow = rank(a, (s) => s.comp.score)
+  const rankBefore = rank(b, (s) => s.comp.score)
+  const out: UnitScore[] = a.map((s, i) => {
+    const r = rankNow.get(s) ?? null
+    const p = rankBefore.get(b[i]) ?? null
+    return {
+      code: s.info.key, name: s.info.name, parent: s.info.parent, subdistrict: s.info.subdistrict,
+      counts: s.c.counts,
+      indicators: Object.fromEntries(RATIO_KEYS.map((k) => [k, { name: RATIOS[k].name, ...s.ratios[k] }])) as UnitScore['indicators'],
+      close_hours: { mean: s.c.closeMeanHours === null ? null : round2(s.c.closeMeanHours), p90: s.c.closeP90Hours === null ? null : round2(s.c.closeP90Hours) },
+      case_count_score: s.countScore,
+      composite: s.comp,
+      rank: r,
+      previous: { score: b[i].comp.score, grade: b[i].comp.grade, rank: p },
+      rank_change: r !== null && p !== null ? p - r : null,
+    }
+  })
+  out.sort((x, y) => (x.rank ?? Infinity) - (y.rank ?? Infinity) || (x.code < y.code ? -1 : x.code > y.code ? 1 : 0))
+  return { level: q.level, formula, window: cur, previous_window: prev, ranked: rankNow.size, units: out }
+}
