@@ -14,8 +14,11 @@ import { adjacency, type Adjacency } from './gistar.ts'
 const CELL_SHAPES = `SELECT code, ST_AsGeoJSON(geom, 7) AS geojson, ST_X(p) AS lon, ST_Y(p) AS lat
 FROM (SELECT code, geom, ST_PointOnSurface(geom) AS p FROM cells) x ORDER BY code`
 
-/** Pairs of cells that touch (share an edge or a corner). */
-const CELL_PAIRS = `SELECT a.code AS a, b.code AS b FROM cells a JOIN cells b ON a.code < b.code AND ST_Intersects(a.geom, b.geom)`
+/**
+ * Pairs of cells that touch (share an edge or a corner), within 1e-7° (≈ 1 cm):
+ * a grid drawn elsewhere may leave hairline gaps that are no real separation.
+ */
+const CELL_PAIRS = `SELECT a.code AS a, b.code AS b FROM cells a JOIN cells b ON a.code < b.code AND ST_DWithin(a.geom, b.geom, 1e-7)`
 
 export interface Units {
   keys: string[]

@@ -63,7 +63,7 @@ export async function buildDistrict(db: Database): Promise<Users> {
         const y0 = ORIGIN.lat + row * DLAT
         await tx.query(`INSERT INTO cells (code, community_code, subdistrict_code, district_code, geom, area_m2, responsible_unit, version)
           VALUES ($1, $2, $3, $4, ST_MakeEnvelope($5, $6, $7, $8, 4326), 90000, $9, $10)`,
-        [code, code.slice(0, 12), code.slice(0, 9), DISTRICT, x0, y0, x0 + DLON, y0 + DLAT, code.slice(6, 9) === '101' ? ORG.centreWest : ORG.centreEast, v])
+        [code, code.slice(0, 12), code.slice(0, 9), DISTRICT, x0, y0, ORIGIN.lon + (col + 1) * DLON, ORIGIN.lat + (row + 1) * DLAT, code.slice(6, 9) === '101' ? ORG.centreWest : ORG.centreEast, v])
       }
     }
     const m = (code: string, parent: string | null, name: string) => tx.query(
