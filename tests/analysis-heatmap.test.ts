@@ -9,7 +9,7 @@ import { cellToParent, latLngToCell } from 'h3-js'
 import { testApp } from './helpers/app.ts'
 import { after, bearer, buildDistrict, cellCentre, cellCode, closedCase, insertCases, MATTERS, type CaseInput } from './helpers/analysis.ts'
 import { CaseStore } from '../server/analysis/case-store.ts'
-import { SqlCaseSource } from '../server/analysis/case-source.ts'
+import { SqlCaseSource, type CaseFact, type CaseSource } from '../server/analysis/case-source.ts'
 import { resolutionForZoom } from '../server/analysis/heatmap.ts'
 
 const { app, db, close } = await testApp('empty')
@@ -111,6 +111,29 @@ t.test('the columns follow the database: new cases, and open cases that close', 
   const h = await heat(`target=cell&${window}`)
   t.equal(h.total, 61)
   t.equal((await heat(`target=cell&${window}&status=open`)).total, 9)
+})
+
+t.test('a case committed late with a lower id is picked up once; an old gap is given up', async (t) => {
+  const rows: CaseFact[] = []
+  const fact = (id: number): CaseFact => ({ id, lon: 116.46, lat: 39.93, t: FROM.getTime() / 1000 + 3600, matter: MATTERS.rubbish, status: 'closed', cell: cellCode(0, 0), due: null, late: false })
+  const source: CaseSource = {
+    after: async (a, limit) => rows.filter((r) => r.id > a).sort((x, y) => x.id - y.id).slice(0, limit),
+    byIds: async (list) => rows.filter((r) => list.includes(r.id)),
+  }
+  const store = new CaseStore(source, { maxStaleMs: 0, lookbackIds: 5 })
+  rows.push(fact(1), fact(3))
+  await store.refresh()
+  t.equal(store.n, 2)
+  rows.push(fact(2))
+  await store.refresh()
+  t.equal(store.n, 3, 'id 2 committed after 3 was read')
+  await store.refresh()
+  t.equal(store.n, 3, 'not twice')
+  rows.push(fact(20))
+  await store.refresh()
+  rows.push(fact(4), fact(17))
+  await store.refresh()
+  t.equal(store.n, 5, 'id 17 (within 5 of 20) is found late; id 4 is taken for a rolled-back id')
 })
 
 t.test('bad parameters get 4xx', async (t) => {

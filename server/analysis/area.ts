@@ -40,6 +40,20 @@ export class StudyArea {
     this.hexUnits.clear()
   }
 
+  /**
+   * The units of a target, with any extra keys (cases just outside the area, or in
+   * a cell no longer in the grid) added and kept for the next request.
+   */
+  async units(target: { kind: 'cell' } | { kind: 'h3'; res: number }, extra: readonly string[]): Promise<Units> {
+    const base = target.kind === 'cell' ? await this.cells() : await this.hexes(target.res)
+    const u = withExtra(base, extra, target.kind)
+    if (u !== base) {
+      if (target.kind === 'cell') this.cellUnits = Promise.resolve(u)
+      else this.hexUnits.set(target.res, Promise.resolve(u))
+    }
+    return u
+  }
+
   /** Every grid cell with the cells it touches. */
   cells(): Promise<Units> {
     this.cellUnits ??= (async () => {

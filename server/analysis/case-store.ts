@@ -11,11 +11,12 @@
  *
  * Keeping up with the database, without triggers: cases are only ever added
  * (ids from a sequence) and a case that is closed or voided never changes
- * again. So a refresh reads (1) cases with an id above the highest seen minus a
- * look-back (a transaction may commit an id lower than one already read), and
- * (2) the cases that were open at the last refresh, by id: their status and
- * deadline are the only facts that move. Refreshes run at most every
- * `maxStaleMs`; a request waits for a running one.
+ * again. So a refresh reads (1) cases with an id above the highest seen, (2)
+ * the ids skipped below it that are still recent ("holes": a transaction may
+ * commit an id lower than one already read; a hole older than the look-back is
+ * taken for a rolled-back id), and (3) the cases that were open at the last
+ * refresh, by id: their status and deadline are the only facts that move.
+ * Refreshes run at most every `maxStaleMs`; a request waits for a running one.
  */
 import { cellToParent, latLngToCell } from 'h3-js'
 import { STATUSES, type Status } from '../cases/machine.ts'
@@ -96,7 +97,7 @@ export interface Aggregate {
 export interface CaseStoreOptions {
   /** How old the columns may be before a request refreshes them, ms. 1,000: a leader's screen is at most a second behind. */
   maxStaleMs?: number
-  /** Ids below the highest seen that are read again (late commits of lower ids). 10,000 covers any intake burst in flight. */
+  /** How far below the highest id a skipped id is still looked for (late commits). 10,000 covers any intake burst or history chunk in flight. */
   lookbackIds?: number
   /** Rows per read while loading. 50,000 keeps one read's rows under ≈ 30 MB. */
   chunk?: number
@@ -116,8 +117,10 @@ export class CaseStore {
   readonly hexes = new HexDictionary()
   readonly cells = new Dictionary()
   readonly matters = new Dictionary()
-  /** Row of each case that may still change (open, or within the look-back). */
+  /** Row of each case that may still change (open). */
   private readonly tracked = new Map<number, number>()
+  /** Ids skipped below maxId, still recent enough to be committed late. */
+  private readonly holes = new Set<number>()
   private maxId = 0
   private lastRefresh = -Infinity
   private running: Promise<void> | null = null
@@ -143,23 +146,22 @@ export class CaseStore {
   reset(): void {
     this.n = 0
     this.tracked.clear()
+    this.holes.clear()
     this.maxId = 0
     this.lastRefresh = -Infinity
   }
 
   private async sync(): Promise<void> {
     const started = performance.now()
-    const low = Math.max(0, this.maxId - this.lookback)
-    // Open cases below the look-back: their status and deadline may have moved.
-    const stale: number[] = []
-    for (const [id, row] of this.tracked) if (id <= low && !TERMINAL[this.status[row]]) stale.push(id)
-    for (const f of await this.source.byIds(stale)) this.put(f)
-    for (let after = low; ;) {
-      const rows = await this.source.after(after, this.chunk)
+    // Open cases and recent holes, by id: their status and deadline may have moved, or they were committed late.
+    const again: number[] = [...this.holes]
+    for (const [id, row] of this.tracked) if (!TERMINAL[this.status[row]]) again.push(id)
+    for (const f of await this.source.byIds(again)) this.put(f)
+    for (;;) {
+      const rows = await this.source.after(this.maxId, this.chunk)
       for (const f of rows) this.put(f)
       this.settle()
       if (rows.length < this.chunk) break
-      after = rows[rows.length - 1].id
     }
     this.lastRefresh = started
   }
@@ -182,10 +184,19 @@ export class CaseStore {
     this.cap = cap
   }
 
-  /** Adds a case, or updates the facts of one already held. */
+  /**
+   * Adds a case, or updates the facts of one already held. New cases come in id
+   * order, except those filling a hole.
+   */
   put(f: CaseFact): void {
     let row = this.tracked.get(f.id)
     if (row === undefined) {
+      if (f.id <= this.maxId && !this.holes.delete(f.id)) return
+      if (f.id > this.maxId) {
+        // Ids skipped on the way up may still be committed; a jump beyond the look-back is a sequence gap.
+        for (let h = Math.max(this.maxId + 1, f.id - this.lookback); h < f.id; h++) this.holes.add(h)
+        this.maxId = f.id
+      }
       if (this.n === this.cap) this.grow()
       row = this.n++
       this.id[row] = f.id
@@ -194,17 +205,17 @@ export class CaseStore {
       this.cellIx[row] = this.cells.id(f.cell.trim())
       this.matterIx[row] = this.matters.id(f.matter)
       this.tracked.set(f.id, row)
-      if (f.id > this.maxId) this.maxId = f.id
     }
     this.status[row] = STATUS_ID.get(f.status) ?? 0
     this.due[row] = f.due === null ? 0 : toSec(f.due)
     this.late[row] = f.late ? 1 : 0
   }
 
-  /** Stops watching cases that can no longer change (closed or voided, below the look-back). */
+  /** Stops watching closed and voided cases (they never change) and holes older than the look-back. */
   settle(): void {
-    const keep = this.maxId - this.lookback
-    for (const [id, row] of this.tracked) if (id <= keep && TERMINAL[this.status[row]]) this.tracked.delete(id)
+    for (const [id, row] of this.tracked) if (TERMINAL[this.status[row]]) this.tracked.delete(id)
+    const oldest = this.maxId - this.lookback
+    for (const h of this.holes) if (h <= oldest) this.holes.delete(h)
   }
 
   /**

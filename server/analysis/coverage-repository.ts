@@ -1,8 +1,10 @@
 /**
- * Service coverage: for each cell, the outlets of each kind within walking
- * distance of the cell's inner point, and the nearest one's distance. Outlets
- * are the service_outlets layer plus, for kinds that name a component subclass,
- * the components of that subclass (public toilets).
+ * What service coverage reads: cells' inner points and outlets, both in the
+ * metric plane of migration 002. Outlets are the service_outlets layer plus,
+ * for kinds that name a component subclass, the components of that subclass
+ * (public toilets). coverage.ts counts within walking distance in memory: a
+ * few thousand outlets in a flat index answer 8,423 cells × 6 kinds in tens of
+ * milliseconds, where one PostGIS probe per cell and kind took seconds.
  *
  * Distance is straight-line in the metric plane of migration 002 (within 0.3 %
  * of true metres over the district). No road network is held, so "walking
@@ -11,23 +13,18 @@
  */
 import type { Queryable } from '../db/types.ts'
 
-/** $1 default distance m, $2 kinds or null, $3 subdistrict or null, $4 community or null, $5 cell or null. */
-const COVERAGE = `WITH k AS (
-  SELECT code, coalesce(walk_m, $1)::float8 AS d, component_subclass AS sub, required, sort
-  FROM service_kinds WHERE ($2::text[] IS NULL OR code = ANY($2::text[]))
-), c AS (
-  SELECT code, facility_plane(ST_PointOnSurface(geom)) AS p FROM cells
-  WHERE ($3::text IS NULL OR subdistrict_code = $3) AND ($4::text IS NULL OR community_code = $4) AND ($5::text IS NULL OR code = $5)
-)
-SELECT c.code AS cell, k.code AS kind,
-  ((SELECT count(*) FROM service_outlets o WHERE o.kind = k.code AND ST_DWithin(o.geom_m, c.p, k.d))
-   + CASE WHEN k.sub IS NULL THEN 0 ELSE (SELECT count(*) FROM facilities f WHERE f.subclass = k.sub AND ST_DWithin(f.geom_m, c.p, k.d)) END)::int AS n,
-  least(
-    (SELECT o.geom_m <-> c.p FROM service_outlets o WHERE o.kind = k.code ORDER BY o.geom_m <-> c.p LIMIT 1),
-    CASE WHEN k.sub IS NULL THEN NULL ELSE (SELECT f.geom_m <-> c.p FROM facilities f WHERE f.subclass = k.sub ORDER BY f.geom_m <-> c.p LIMIT 1) END
-  )::float8 AS nearest_m
-FROM c CROSS JOIN k
-ORDER BY c.code, k.sort, k.code`
+/** Inner points of cells in the metric plane: $1 subdistrict, $2 community, $3 cell (or nulls). */
+const CELL_POINTS = `SELECT code, ST_X(p) AS x, ST_Y(p) AS y
+FROM (SELECT code, facility_plane(ST_PointOnSurface(geom)) AS p FROM cells
+  WHERE ($1::text IS NULL OR subdistrict_code = $1) AND ($2::text IS NULL OR community_code = $2) AND ($3::text IS NULL OR code = $3)) c
+ORDER BY code`
+
+/** Outlets of the kinds $1 in the metric plane: the layer, and components of a kind's subclass (by their inner point). */
+const OUTLET_POINTS = `SELECT kind, ST_X(geom_m) AS x, ST_Y(geom_m) AS y FROM service_outlets WHERE kind = ANY($1::text[])
+UNION ALL
+SELECT k.code, ST_X(p), ST_Y(p) FROM (SELECT f.subclass, CASE WHEN GeometryType(f.geom_m) = 'POINT' THEN f.geom_m ELSE ST_PointOnSurface(f.geom_m) END AS p
+  FROM facilities f WHERE f.subclass IN (SELECT component_subclass FROM service_kinds WHERE code = ANY($1::text[]))) f
+JOIN service_kinds k ON k.component_subclass = f.subclass AND k.code = ANY($1::text[])`
 
 const KINDS = 'SELECT code, name, walk_m, component_subclass, required FROM service_kinds ORDER BY sort, code'
 
@@ -52,16 +49,12 @@ export interface ServiceKind {
   required: boolean
 }
 
-export interface CoverageRow {
-  cell: string
-  kind: string
-  n: number
-  nearest_m: number | null
+export interface PlanePoint {
+  x: number
+  y: number
 }
 
-export interface CoverageQuery {
-  distanceM: number
-  kinds: string[] | null
+export interface CellFilter {
   subdistrict: string | null
   community: string | null
   cell: string | null
@@ -83,9 +76,14 @@ export class CoverageRepository {
     return (await this.db.query<ServiceKind>(KINDS)).rows.map((k) => ({ ...k, component_subclass: k.component_subclass?.trim() ?? null }))
   }
 
-  async coverage(q: CoverageQuery): Promise<CoverageRow[]> {
-    return (await this.db.query<CoverageRow>(COVERAGE, [q.distanceM, q.kinds, q.subdistrict, q.community, q.cell])).rows
-      .map((r) => ({ ...r, cell: r.cell.trim() }))
+  /** Cells' inner points (metric plane, metres). */
+  async cellPoints(f: CellFilter): Promise<(PlanePoint & { code: string })[]> {
+    return (await this.db.query<PlanePoint & { code: string }>(CELL_POINTS, [f.subdistrict, f.community, f.cell])).rows.map((r) => ({ ...r, code: r.code.trim() }))
+  }
+
+  /** Outlets of these kinds (metric plane, metres), components of a kind's subclass included. */
+  async outletPoints(kinds: readonly string[]): Promise<(PlanePoint & { kind: string })[]> {
+    return (await this.db.query<PlanePoint & { kind: string }>(OUTLET_POINTS, [kinds])).rows
   }
 
   /** Inserts outlets (kinds checked by the caller); returns their ids. */

@@ -2,7 +2,15 @@
  * Per-cell service coverage as compact columns, and the under-served cells:
  * those with no outlet of some required kind within reach.
  */
-import type { CoverageQuery, CoverageRepository, ServiceKind } from './coverage-repository.ts'
+import Flatbush from 'flatbush'
+import type { CellFilter, CoverageRepository, ServiceKind } from './coverage-repository.ts'
+
+export interface CoverageQuery extends CellFilter {
+  /** Walking distance, m; a kind's own walk_m wins. */
+  distanceM: number
+  /** Kinds to count; null: all. */
+  kinds: string[] | null
+}
 
 export interface Coverage {
   distance_m: number
@@ -19,25 +27,33 @@ export interface UnderServed {
   nearest_m: (number | null)[]
 }
 
-const r1 = (x: number | null): number | null => (x === null ? null : Math.round(x * 10) / 10)
+const r1 = (x: number): number => Math.round(x * 10) / 10
 
 export async function coverage(repo: CoverageRepository, q: CoverageQuery): Promise<Coverage> {
   const all = await repo.kinds()
   const kinds = q.kinds ? all.filter((k) => q.kinds?.includes(k.code)) : all
-  const col = new Map(kinds.map((k, i) => [k.code, i]))
-  const cells = new Map<string, Coverage['cells'][number]>()
-  for (const r of await repo.coverage(q)) {
-    let c = cells.get(r.cell)
-    if (!c) {
-      c = { code: r.cell, counts: kinds.map(() => 0), nearest_m: kinds.map(() => null) }
-      cells.set(r.cell, c)
-    }
-    const i = col.get(r.kind)
-    if (i === undefined) continue
-    c.counts[i] = r.n
-    c.nearest_m[i] = r1(r.nearest_m)
+  const [cells, outlets] = await Promise.all([repo.cellPoints(q), repo.outletPoints(kinds.map((k) => k.code))])
+  const indexes = kinds.map((k) => {
+    const pts = outlets.filter((o) => o.kind === k.code)
+    if (!pts.length) return null
+    const index = new Flatbush(pts.length)
+    for (const p of pts) index.add(p.x, p.y, p.x, p.y)
+    index.finish()
+    return { index, pts, d: k.walk_m ?? q.distanceM }
+  })
+  return {
+    distance_m: q.distanceM,
+    kinds,
+    cells: cells.map((c) => ({
+      code: c.code,
+      counts: indexes.map((ix) => (ix ? ix.index.neighbors(c.x, c.y, Infinity, ix.d).length : 0)),
+      nearest_m: indexes.map((ix) => {
+        if (!ix) return null
+        const p = ix.pts[ix.index.neighbors(c.x, c.y, 1)[0]]
+        return r1(Math.hypot(p.x - c.x, p.y - c.y))
+      }),
+    })),
   }
-  return { distance_m: q.distanceM, kinds, cells: [...cells.values()] }
 }
 
 /** Cells missing at least one required kind, the most missing first. */

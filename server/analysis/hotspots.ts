@@ -16,7 +16,7 @@
 import type { Status } from '../cases/machine.ts'
 import type { CaseStore, HeatTarget } from './case-store.ts'
 import { confidence, giStar, pValue } from './gistar.ts'
-import { withExtra, type StudyArea, type Units } from './area.ts'
+import type { StudyArea, Units } from './area.ts'
 
 export const EMERGING = ['new', 'intensifying', 'persistent', 'diminishing', 'former', 'none'] as const
 export type Emerging = (typeof EMERGING)[number]
@@ -74,8 +74,7 @@ export async function hotSpots(store: CaseStore, area: StudyArea, q: HotSpotQuer
   const filter = { matter: q.matter, statuses: q.statuses }
   const now = store.aggregate({ ...filter, from: q.from, to: q.to }, q.target)
   const before = store.aggregate({ ...filter, from: prevFrom, to: q.from }, q.target)
-  let units: Units = q.target.kind === 'cell' ? await area.cells() : await area.hexes(q.target.res)
-  units = withExtra(units, [...now.keys, ...before.keys], q.target.kind)
+  const units: Units = await area.units(q.target, [...now.keys, ...before.keys])
   const n = units.keys.length
   const x = new Float64Array(n)
   const y = new Float64Array(n)

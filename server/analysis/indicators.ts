@@ -159,6 +159,7 @@ export type Grade = 'A' | 'B' | 'C' | 'D' | 'E'
 export const PUBLIC_CHANNELS: readonly string[] = ['hotline', 'web', 'social_media', 'open311', 'community']
 
 export interface Ratio {
+  name: string
   /** Percent, 2 decimals; null when the denominator is 0. */
   value: number | null
   numerator: number
@@ -176,9 +177,11 @@ export function ratio(key: RatioKey, counts: Counts, level?: Level): Ratio {
   const spec: RatioSpec = RATIOS[key]
   const numerator = counts[spec.numerator]
   const denominator = counts[spec.denominator]
-  if ((level && spec.notFor?.includes(level)) || denominator === 0) return { value: null, numerator, denominator }
+  const complement = COMPLEMENT_VALUE.has(key)
+  const shown = complement ? denominator - numerator : numerator
+  if ((level && spec.notFor?.includes(level)) || denominator === 0) return { name: spec.name, value: null, numerator: shown, denominator }
   const f = numerator / denominator
-  return { value: round2(100 * (COMPLEMENT_VALUE.has(key) ? 1 - f : f)), numerator: COMPLEMENT_VALUE.has(key) ? denominator - numerator : numerator, denominator }
+  return { name: spec.name, value: round2(100 * (complement ? 1 - f : f)), numerator: shown, denominator }
 }
 
 /** The case-count score of `opened` cases over a window of `days`. */
@@ -203,11 +206,13 @@ export interface Composite {
 }
 
 /** The composite of a formula over computed ratios. */
+const FORMULA_TERMS = Object.fromEntries(FORMULA_KEYS.map((f) => [f, Object.entries(FORMULAS[f].weights) as [Term, number][]])) as Record<FormulaKey, [Term, number][]>
+
 export function composite(formula: FormulaKey, ratios: Record<RatioKey, Ratio>, countScore: number): Composite {
   const terms: Composite['terms'] = []
   let sum = 0
   let missing = false
-  for (const [term, weight] of Object.entries(FORMULAS[formula].weights) as [Term, number][]) {
+  for (const [term, weight] of FORMULA_TERMS[formula]) {
     let s: number | null
     if (term === 'case_count_score') s = countScore
     else if (term.startsWith('1-')) {
@@ -224,12 +229,17 @@ export function composite(formula: FormulaKey, ratios: Record<RatioKey, Ratio>, 
 
 /** Every ratio of a unit. */
 export function allRatios(counts: Counts, level: Level): Record<RatioKey, Ratio> {
-  return Object.fromEntries(RATIO_KEYS.map((k) => [k, ratio(k, counts, level)])) as Record<RatioKey, Ratio>
+  const out = {} as Record<RatioKey, Ratio>
+  for (const k of RATIO_KEYS) out[k] = ratio(k, counts, level)
+  return out
 }
 
-/** Zero counts (a unit with no cases in the window). */
+/** Zero counts (a unit with no cases in the window); shared, never to be changed. */
+export const ZERO_COUNTS: Readonly<Counts> = Object.freeze(Object.fromEntries(COUNT_KEYS.map((k) => [k, 0])) as Counts)
+
+/** Zero counts to fill in. */
 export function zeroCounts(): Counts {
-  return Object.fromEntries(COUNT_KEYS.map((k) => [k, 0])) as Counts
+  return { ...ZERO_COUNTS }
 }
 
 /**

@@ -5,7 +5,7 @@
  * window, evaluation time and matter are parameters.
  */
 import type { Queryable } from '../db/types.ts'
-import { COUNT_KEYS, PUBLIC_CHANNELS, type Counts, type Level } from './indicators.ts'
+import { COUNT_KEYS, PUBLIC_CHANNELS, zeroCounts, type Counts, type Level } from './indicators.ts'
 
 /** The grouping key of each level (allow-list: never request text). */
 const KEY: Record<Level, string> = {
@@ -20,7 +20,7 @@ const KEY: Record<Level, string> = {
  * $1 from, $2 to, $3 T (evaluation time), $4 matter prefix or null, $5 public channels.
  * Each FILTER is the count of the same name in indicators.ts.
  */
-function countsSql(level: Level): string {
+export function countsSql(level: Level): string {
   const handled = 'c.handled_at < $3'
   const overdueUnhandled = "(c.handle_due_at < $3 AND (c.handled_at IS NULL OR c.handled_at >= $3) AND c.status <> 'deferred' AND c.voided_at IS NULL)"
   const dueClose = `(${handled} OR ${overdueUnhandled})`
@@ -125,7 +125,7 @@ export class ScoreRepository {
       for (const r of verifications.rows) {
         let u = out.get(r.key)
         if (!u) {
-          u = { counts: Object.fromEntries(COUNT_KEYS.map((k) => [k, 0])) as Counts, closeMeanHours: null, closeP90Hours: null }
+          u = { counts: zeroCounts(), closeMeanHours: null, closeP90Hours: null }
           out.set(r.key, u)
         }
         u.counts.due_verify = r.due_verify

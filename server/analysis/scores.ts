@@ -4,7 +4,7 @@
  * case-count score, composite and grade from indicators.ts.
  */
 import {
-  allRatios, caseCountScore, composite, DEFAULT_FORMULA, rank, RATIOS, RATIO_KEYS, round2, zeroCounts,
+  allRatios, caseCountScore, composite, DEFAULT_FORMULA, rank, round2, ZERO_COUNTS,
   type Composite, type Counts, type FormulaKey, type Level, type Ratio, type RatioKey,
 } from './indicators.ts'
 import type { ScoreRepository, UnitCounts, UnitInfo } from './score-repository.ts'
@@ -33,7 +33,7 @@ export interface UnitScore {
   parent: string | null
   subdistrict: string | null
   counts: Counts
-  indicators: Record<RatioKey, Ratio & { name: string }>
+  indicators: Record<RatioKey, Ratio>
   close_hours: { mean: number | null; p90: number | null }
   case_count_score: number
   composite: Composite
@@ -67,9 +67,11 @@ interface Scored {
   comp: Composite
 }
 
+const NO_CASES: UnitCounts = { counts: ZERO_COUNTS, closeMeanHours: null, closeP90Hours: null }
+
 function score(units: UnitInfo[], counts: Map<string, UnitCounts>, level: Level, formula: FormulaKey, w: Window): Scored[] {
   return units.map((info) => {
-    const c = counts.get(info.key) ?? { counts: zeroCounts(), closeMeanHours: null, closeP90Hours: null }
+    const c = counts.get(info.key) ?? NO_CASES
     const ratios = allRatios(c.counts, level)
     const countScore = caseCountScore(c.counts.opened, w.days)
     return { info, c, ratios, countScore, comp: composite(formula, ratios, countScore) }
@@ -100,7 +102,7 @@ export async function scoreLevel(repo: ScoreRepository, q: ScoreQuery): Promise<
     return {
       code: s.info.key, name: s.info.name, parent: s.info.parent, subdistrict: s.info.subdistrict,
       counts: s.c.counts,
-      indicators: Object.fromEntries(RATIO_KEYS.map((k) => [k, { name: RATIOS[k].name, ...s.ratios[k] }])) as UnitScore['indicators'],
+      indicators: s.ratios,
       close_hours: { mean: s.c.closeMeanHours === null ? null : round2(s.c.closeMeanHours), p90: s.c.closeP90Hours === null ? null : round2(s.c.closeP90Hours) },
       case_count_score: s.countScore,
       composite: s.comp,
