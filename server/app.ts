@@ -25,6 +25,7 @@ import caseConfigRoutes from './routes/case-config.ts'
 import photoRoutes from './routes/photos.ts'
 import userRoutes from './routes/users.ts'
 import open311Routes from './routes/open311.ts'
+import changesetRoutes from './routes/changesets.ts'
 import tileRoutes from './routes/tiles.ts'
 import analysisRoutes from './routes/analysis.ts'
 
@@ -81,6 +82,7 @@ export const app = fp(async function wangge(instance: FastifyInstance, opts: App
   await instance.register(photoRoutes)
   await instance.register(userRoutes)
   await instance.register(open311Routes)
+  await instance.register(changesetRoutes)
   await instance.register(tileRoutes)
   await instance.register(analysisRoutes)
   // The web client at /; API routes keep precedence (server/plugins/static.ts).
