@@ -375,3 +375,12 @@ t.test('GDAL reads a tile (ogrinfo, MVT driver)', { skip: noOgr }, async (t) => 
   const one = execFileSync('ogrinfo', ['-ro', '-al', '-q', '-where', `code = '${String(decode(res, 'cells').feature(0).properties.code)}'`, file], { encoding: 'utf8' })
   t.match(one, /community_name \(String\) = \S+/)
 })
+
+t.test('the OpenAPI document lists the tile routes with their binary media type', async (t) => {
+  const doc = (await get('/docs/json')).json() as { paths: Record<string, { get?: { responses?: Record<string, { content?: Record<string, unknown> }> } }> }
+  const tile = doc.paths['/tiles/{layer}/{z}/{x}/{y}.mvt']?.get
+  t.ok(tile, 'the tile route is documented')
+  t.ok(tile?.responses?.['200']?.content?.['application/vnd.mapbox-vector-tile'], '200 is a vector tile')
+  t.ok(tile?.responses?.['204'] && tile.responses['304'] && tile.responses['400'] && tile.responses['404'])
+  t.ok(doc.paths['/tiles/{layer}.json']?.get, 'TileJSON is documented')
+})
