@@ -18,7 +18,7 @@ export function latticeRings(g: CellGeometry): LPoint[][] {
   }))
 }
 
-export const cellPaths = (g: CellGeometry): Path[] => latticeRings(g).map((points) => ({ points, closed: true }))
+export const cellPaths = (g: CellGeometry): Path[] => latticeRings(g).map((points) => ({ points, closed: true, fixed: true }))
 
 const closeRing = (r: LPoint[]): Position[] => [...r, r[0]].map(fromLattice)
 
@@ -126,7 +126,7 @@ export function selfIntersection(pts: LPoint[], closed: boolean): LPoint | null 
 
 /** The faces of `rings ∪ blades` that lie inside the region bounded by `rings`. */
 export function facesInside(rings: LPoint[][], blades: Path[]): Face[] {
-  const arr = arrange([...rings.map((points) => ({ points, closed: true })), ...blades])
+  const arr = arrange([...rings.map((points) => ({ points, closed: true, fixed: true })), ...blades])
   return arr.faces.filter((f) => insideRings(f.inside[0], f.inside[1], rings))
 }
 

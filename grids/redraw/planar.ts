@@ -26,6 +26,12 @@ export const fromLattice = (p: LPoint): Position => [p[0] / SCALE, p[1] / SCALE]
 export interface Path {
   points: LPoint[]
   closed: boolean
+  /**
+   * An existing boundary (a cell's ring): where a free path crosses it, the
+   * new vertex is the lattice point nearest to this edge's line, not merely
+   * the nearest to the exact crossing, so the edge hardly bends.
+   */
+  fixed?: boolean
 }
 
 export interface Face {
@@ -58,7 +64,7 @@ function strictlyWithin(p: LPoint, a: LPoint, b: LPoint): boolean {
   return (p[0] - a[0]) * dx + (p[1] - a[1]) * dy > 0 && (p[0] - b[0]) * -dx + (p[1] - b[1]) * -dy > 0
 }
 
-interface Seg { a: LPoint; b: LPoint; nodes: LPoint[]; minX: number; maxX: number; minY: number; maxY: number }
+interface Seg { a: LPoint; b: LPoint; nodes: LPoint[]; fixed: boolean; minX: number; maxX: number; minY: number; maxY: number }
 
 /**
  * Splits every segment where another crosses or touches it. Points are relative
@@ -107,7 +113,9 @@ function intersect(s: Seg, t: Seg): void {
   }
   if (Math.sign(d1) * Math.sign(d2) < 0 && Math.sign(d3) * Math.sign(d4) < 0) {
     const f = d1 / (d1 - d2)
-    const p: LPoint = [Math.round(a[0] + (b[0] - a[0]) * f), Math.round(a[1] + (b[1] - a[1]) * f)]
+    const x = a[0] + (b[0] - a[0]) * f
+    const y = a[1] + (b[1] - a[1]) * f
+    const p: LPoint = s.fixed !== t.fixed ? nearLine(x, y, s.fixed ? s : t) : [Math.round(x), Math.round(y)]
     const isEnd = (q: LPoint, u: LPoint, v: LPoint): boolean => (q[0] === u[0] && q[1] === u[1]) || (q[0] === v[0] && q[1] === v[1])
     if (!isEnd(p, a, b)) s.nodes.push(p)
     if (!isEnd(p, c, d)) t.nodes.push(p)
@@ -118,6 +126,39 @@ function intersect(s: Seg, t: Seg): void {
   if (d2 === 0 && strictlyWithin(b, c, d)) t.nodes.push(b)
   if (d3 === 0 && strictlyWithin(c, a, b)) s.nodes.push(c)
   if (d4 === 0 && strictlyWithin(d, a, b)) s.nodes.push(d)
+}
+
+/** How far around an exact crossing to look for a lattice point on the fixed edge, units. */
+const SEARCH = 5
+
+/**
+ * The lattice point within SEARCH of (x, y) closest to the line of the fixed
+ * segment (ties: closest to (x, y)). Rounding a crossing on a 300 m edge to the
+ * nearest lattice point can bend it by 0.7 cm — a 1 m² sliver against a
+ * neighbour or the district outline; this keeps the bend to about a millimetre.
+ */
+function nearLine(x: number, y: number, seg: Seg): LPoint {
+  const dx = seg.b[0] - seg.a[0]
+  const dy = seg.b[1] - seg.a[1]
+  const cx = Math.round(x)
+  const cy = Math.round(y)
+  let best: LPoint = [cx, cy]
+  let bestLine = Infinity
+  let bestNear = Infinity
+  for (let i = -SEARCH; i <= SEARCH; i++) {
+    for (let j = -SEARCH; j <= SEARCH; j++) {
+      const px = cx + i
+      const py = cy + j
+      const off = Math.abs(dx * (py - seg.a[1]) - dy * (px - seg.a[0]))
+      const near = (px - x) ** 2 + (py - y) ** 2
+      if (off < bestLine || (off === bestLine && near < bestNear)) {
+        bestLine = off
+        bestNear = near
+        best = [px, py]
+      }
+    }
+  }
+  return best
 }
 
 /** Twice the signed area (counter-clockwise positive). */
@@ -198,7 +239,7 @@ export function arrange(paths: readonly Path[]): Arrangement {
       const a = pts[i]
       const b = pts[(i + 1) % n]
       if (a[0] === b[0] && a[1] === b[1]) continue
-      segs.push({ a, b, nodes: [], minX: Math.min(a[0], b[0]), maxX: Math.max(a[0], b[0]), minY: Math.min(a[1], b[1]), maxY: Math.max(a[1], b[1]) })
+      segs.push({ a, b, nodes: [], fixed: path.fixed === true, minX: Math.min(a[0], b[0]), maxX: Math.max(a[0], b[0]), minY: Math.min(a[1], b[1]), maxY: Math.max(a[1], b[1]) })
     }
   }
   return facesOf(node(segs), ox, oy)

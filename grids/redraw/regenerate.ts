@@ -46,7 +46,7 @@ export function regenerate(op: RegenerateOp, ctx: RedrawContext): OpResult {
   const lines: Path[] = []
   for (let i = 1; i < nx; i++) lines.push({ points: [[x0 + i * dx, y0 - dy], [x0 + i * dx, y0 + (ny + 1) * dy]], closed: false })
   for (let j = 1; j < ny; j++) lines.push({ points: [[x0 - dx, y0 + j * dy], [x0 + (nx + 1) * dx, y0 + j * dy]], closed: false })
-  const arr = arrange([...rings.map((points) => ({ points, closed: true })), ...lines])
+  const arr = arrange([...rings.map((points) => ({ points, closed: true, fixed: true })), ...lines])
   const inside = arr.faces.map((f) => insideRings(f.inside[0], f.inside[1], rings))
 
   // Union-find over pieces; a small piece joins the neighbour it shares the longest edge with.
