@@ -3,6 +3,13 @@
  * as one aggregation over the cases reported in a window: one scan, grouped
  * by the level's key. Levels map to key expressions from an allow-list; the
  * window, evaluation time and matter are parameters.
+ *
+ * Places share one scan: counts are sums, and a cell code begins with its
+ * community's and subdistrict's codes, so communities and subdistricts are
+ * rolled up from the cells' counts in memory — one aggregation, remembered
+ * for a second, answers all three levels. The aggregation has no ordered-set
+ * aggregate so PostgreSQL can run it as a parallel hash aggregate; the p90 of
+ * the time to close (a sort per unit) is asked only for the units a page shows.
  */
 import type { Queryable } from '../db/types.ts'
 import { COUNT_KEYS, PUBLIC_CHANNELS, zeroCounts, type Counts, type Level } from './indicators.ts'
@@ -47,12 +54,22 @@ export function countsSql(level: Level): string {
   count(*) FILTER (WHERE ${dueClose} AND c.rework_count > 0)::int AS reworked,
   count(*) FILTER (WHERE ${verifyEnded} OR ${verifyOverdue})::int AS due_verify,
   count(*) FILTER (WHERE ${verifyEnded} AND c.verify_on_time)::int AS verified_on_time,
-  avg(${hours}) FILTER (WHERE ${closed})::float8 AS close_mean_h,
-  percentile_cont(0.9) WITHIN GROUP (ORDER BY ${hours}) FILTER (WHERE ${closed})::float8 AS close_p90_h
+  coalesce(sum(${hours}) FILTER (WHERE ${closed}), 0)::float8 AS close_sum_h
 FROM cases c
 WHERE c.reported_at >= $1 AND c.reported_at < $2
   AND ($4::text IS NULL OR starts_with(c.matter_code, $4))
   AND ${KEY[level]} IS NOT NULL
+GROUP BY 1`
+}
+
+/** The p90 of reported → closed hours, for some units ($5 keys, or null: all). */
+function p90Sql(level: Level): string {
+  return `SELECT ${KEY[level]} AS key,
+  percentile_cont(0.9) WITHIN GROUP (ORDER BY extract(epoch FROM c.closed_at - c.reported_at) / 3600)::float8 AS p90
+FROM cases c
+WHERE c.reported_at >= $1 AND c.reported_at < $2 AND c.closed_at < $3
+  AND ($4::text IS NULL OR starts_with(c.matter_code, $4))
+  AND ($5::text[] IS NULL OR ${KEY[level]} = ANY($5::text[]))
 GROUP BY 1`
 }
 
@@ -82,8 +99,8 @@ const UNITS: Record<Level, string> = {
 
 export interface UnitCounts {
   counts: Counts
-  closeMeanHours: number | null
-  closeP90Hours: number | null
+  /** Sum of reported → closed hours over the closed cases (the mean is this / counts.closed). */
+  closeSumHours: number
 }
 
 export interface UnitInfo {
@@ -102,13 +119,59 @@ export interface CountQuery {
   matter: string | null
 }
 
-type CountRow = { key: string; close_mean_h: number | null; close_p90_h: number | null } & Record<string, number | string | null>
+type CountRow = { key: string; close_sum_h: number } & Record<string, number | string | null>
+
+/** Code length of each place level: a cell code starts with its community's (12) and subdistrict's (9). */
+const PREFIX: Partial<Record<Level, number>> = { community: 12, subdistrict: 9 }
+
+export interface ScoreRepositoryOptions {
+  /** How long one cell aggregation serves the place levels, ms. 1,000: the three levels of one screen share a scan. */
+  shareMs?: number
+}
 
 export class ScoreRepository {
-  constructor(private readonly db: Queryable) {}
+  private readonly shared = new Map<string, { at: number; p: Promise<Map<string, UnitCounts>> }>()
+  private readonly shareMs: number
+
+  constructor(private readonly db: Queryable, opts: ScoreRepositoryOptions = {}) {
+    this.shareMs = opts.shareMs ?? 1000
+  }
 
   /** Counts per unit of `level` for one window. */
   async counts(level: Level, q: CountQuery): Promise<Map<string, UnitCounts>> {
+    if (level === 'cell') return this.cellCounts(q)
+    const len = PREFIX[level]
+    if (len !== undefined) {
+      const out = new Map<string, UnitCounts>()
+      for (const [code, u] of await this.cellCounts(q)) {
+        const key = code.slice(0, len)
+        const acc = out.get(key)
+        if (!acc) out.set(key, { counts: { ...u.counts }, closeSumHours: u.closeSumHours })
+        else {
+          for (const k of COUNT_KEYS) acc.counts[k] += u.counts[k]
+          acc.closeSumHours += u.closeSumHours
+        }
+      }
+      return out
+    }
+    return this.query(level, q)
+  }
+
+  /** The cell aggregation, shared for shareMs by requests with the same window, time and matter. */
+  private cellCounts(q: CountQuery): Promise<Map<string, UnitCounts>> {
+    const key = `${q.from.getTime()}|${q.to.getTime()}|${q.at.getTime()}|${q.matter ?? ''}`
+    const now = performance.now()
+    for (const [k, v] of this.shared) if (now - v.at > this.shareMs) this.shared.delete(k)
+    let hit = this.shared.get(key)
+    if (!hit) {
+      hit = { at: now, p: this.query('cell', q) }
+      this.shared.set(key, hit)
+      hit.p.catch(() => this.shared.delete(key))
+    }
+    return hit.p
+  }
+
+  private async query(level: Level, q: CountQuery): Promise<Map<string, UnitCounts>> {
     const params = [q.from, q.to, q.at, q.matter, PUBLIC_CHANNELS]
     const [main, verifications] = await Promise.all([
       this.db.query<CountRow>(countsSql(level), params),
@@ -116,8 +179,9 @@ export class ScoreRepository {
     ])
     const out = new Map<string, UnitCounts>()
     for (const r of main.rows) {
-      const counts = Object.fromEntries(COUNT_KEYS.map((k) => [k, Number(r[k])])) as Counts
-      out.set(String(r.key).trim(), { counts, closeMeanHours: r.close_mean_h, closeP90Hours: r.close_p90_h })
+      const counts = {} as Counts
+      for (const k of COUNT_KEYS) counts[k] = Number(r[k])
+      out.set(String(r.key).trim(), { counts, closeSumHours: Number(r.close_sum_h) })
     }
     if (verifications) {
       // A supervisor's verifications are theirs, not those of the cases they reported.
@@ -125,7 +189,7 @@ export class ScoreRepository {
       for (const r of verifications.rows) {
         let u = out.get(r.key)
         if (!u) {
-          u = { counts: zeroCounts(), closeMeanHours: null, closeP90Hours: null }
+          u = { counts: zeroCounts(), closeSumHours: 0 }
           out.set(r.key, u)
         }
         u.counts.due_verify = r.due_verify
@@ -133,6 +197,13 @@ export class ScoreRepository {
       }
     }
     return out
+  }
+
+  /** p90 of the time to close (hours) of some units of a level, or of all (keys null). */
+  async closeP90(level: Level, q: CountQuery, keys: readonly string[] | null): Promise<Map<string, number>> {
+    if (keys && !keys.length) return new Map()
+    const rows = (await this.db.query<{ key: string; p90: number }>(p90Sql(level), [q.from, q.to, q.at, q.matter, keys])).rows
+    return new Map(rows.map((r) => [String(r.key).trim(), r.p90]))
   }
 
   /** Every unit of a level (for units: those that led a case between `from` and `to`). */

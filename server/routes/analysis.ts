@@ -18,7 +18,7 @@ import { STATUSES, type Status } from '../cases/machine.ts'
 import type { Role } from '../cases/roles.ts'
 import { COUNT_KEYS, describe, FORMULA_KEYS, LEVELS, RATIO_KEYS, type FormulaKey, type Level } from '../analysis/indicators.ts'
 import { ScoreRepository } from '../analysis/score-repository.ts'
-import { scoreLevel } from '../analysis/scores.ts'
+import { scoreLevel, withP90 } from '../analysis/scores.ts'
 import { CaseStore, MIN_RES, BASE_RES, type CaseStoreOptions, type HeatTarget } from '../analysis/case-store.ts'
 import { SqlCaseSource } from '../analysis/case-source.ts'
 import { heatmap, resolutionForZoom } from '../analysis/heatmap.ts'
@@ -185,14 +185,16 @@ export default fp(async function analysis(instance: FastifyInstance, opts: Analy
       throw new AppError(403, 'forbidden_role', `${actor.role} may read only their own scores (level=${actor.role === 'handler' ? 'unit' : 'supervisor'})`, { role: actor.role, allowed_roles: READERS })
     }
     const w = windowOf(q)
-    const r = await scoreLevel(a.scores, { level, ...w, matter: await matterOf(q.matter), formula: q.formula as FormulaKey | undefined, now: now() })
+    const matter = await matterOf(q.matter)
+    const r = await scoreLevel(a.scores, { level, ...w, matter, formula: q.formula as FormulaKey | undefined, now: now() })
     let items = r.units
     if (code !== null) items = items.filter((u) => u.code === code)
     if (q.subdistrict) items = items.filter((u) => u.subdistrict === q.subdistrict)
     const offset = q.offset ?? 0
+    const page = await withP90(a.scores, r, matter, items.slice(offset, offset + (q.limit ?? 100)))
     return {
       level: r.level, formula: r.formula, window: iso(r.window), previous_window: iso(r.previous_window),
-      total: items.length, ranked: r.ranked, items: items.slice(offset, offset + (q.limit ?? 100)),
+      total: items.length, ranked: r.ranked, items: page,
     }
   })
 
