@@ -9,6 +9,7 @@ import { Type, type Static } from 'typebox'
 import { AppError, ErrorCode } from '../errors.ts'
 import { errorResponses, ErrorSchema } from '../schemas.ts'
 import { RULE_TARGETS, type RuleTarget, type UnitRole } from '../cases/dispatch.ts'
+import { initialsOf } from '../cases/pinyin.ts'
 import { componentSubclassOf, levelOf, type MatterType } from '../cases/matters.ts'
 import type { Stage } from '../cases/machine.ts'
 import type { Basis } from '../cases/calendar.ts'
@@ -72,6 +73,40 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
     return app.caseConfig.current().allMatters()
       .filter((m) => (q.parent === undefined || m.parentCode === q.parent) && (q.level === undefined || m.level === q.level) && (q.active === undefined || m.active === q.active))
       .map(matterOut)
+  })
+
+  // The phone's matter picker (城管通): active matters below the majors, names, their major's name and
+  // pinyin initials per character, small and cached by taxonomy revision (ETag).
+  let picker: { revision: number; etag: string; body: { revision: number; matters: { code: string; name: string; major_name: string; component_subclass: string | null; initials: string[] }[] } } | null = null
+  app.get('/api/matter-picker', {
+    schema: {
+      tags: ['cases'],
+      summary: 'Active matters for a searchable picker: code, name, major, component subclass and pinyin initials per character (行 → "xh")',
+      response: {
+        200: Type.Object({
+          revision: Type.Integer(),
+          matters: Type.Array(Type.Object({
+            code: Type.String(), name: Type.String(), major_name: Type.String(), component_subclass: Type.Union([Type.String(), Type.Null()]),
+            initials: Type.Array(Type.String(), { description: 'per character, the initials it may be typed with' }),
+          })),
+        }),
+        304: Type.Null(),
+      },
+    },
+  }, async (req, reply) => {
+    const cfg = app.caseConfig.current()
+    const revision = cfg.settings.revision
+    if (!picker || picker.revision !== revision) {
+      const all = cfg.allMatters()
+      const majors = new Map(all.filter((m) => m.level === 1).map((m) => [m.code, m.name]))
+      const matters = all.filter((m) => m.active && m.level >= 2).map((m) => ({
+        code: m.code, name: m.name, major_name: majors.get(m.code.slice(0, 8)) ?? '', component_subclass: m.componentSubclass, initials: initialsOf(m.name),
+      }))
+      picker = { revision, etag: `"matters-${revision}"`, body: { revision, matters } }
+    }
+    reply.header('etag', picker.etag).header('cache-control', 'no-cache')
+    if (req.headers['if-none-match'] === picker.etag) return reply.code(304).send(null)
+    return picker.body
   })
 
   app.post('/api/matter-types', {
