@@ -19,6 +19,9 @@ import facilities from './plugins/facilities.ts'
 import geocoderPlugin from './plugins/geocoder.ts'
 import geocodeRoutes from './routes/geocode.ts'
 import auth from './plugins/auth.ts'
+import rateLimit from '@fastify/rate-limit'
+import { AppError } from './errors.ts'
+import publicRoutes from './routes/public.ts'
 import casesPlugin from './plugins/cases.ts'
 import caseRoutes from './routes/cases.ts'
 import caseConfigRoutes from './routes/case-config.ts'
@@ -68,6 +71,11 @@ export const app = fp(async function wangge(instance: FastifyInstance, opts: App
   await instance.register(gridHooks)
   await instance.register(repositories)
   await instance.register(auth)
+  // Limits only where a route asks (config.rateLimit): public reporting and guests' intake.
+  await instance.register(rateLimit, {
+    global: false,
+    errorResponseBuilder: (_req, ctx) => new AppError(429, 'rate_limited', `too many requests: try again in ${ctx.after}`, { retry_after_s: Math.ceil(ctx.ttl / 1000), limit: ctx.max }),
+  })
   await instance.register(geocoderPlugin, { toleranceM: opts.config.snapToleranceM })
   await instance.register(docs)
   await instance.register(healthRoutes)
@@ -77,7 +85,8 @@ export const app = fp(async function wangge(instance: FastifyInstance, opts: App
   await instance.register(facilities, { bodyLimit: opts.config.bodyLimit, buildInBackground: opts.backgroundIndexes })
   await instance.register(geocodeRoutes)
   await instance.register(casesPlugin)
-  await instance.register(caseRoutes)
+  await instance.register(caseRoutes, { residentReportsPerHour: opts.config.residentReportsPerHour })
+  await instance.register(publicRoutes, { guestsPerHour: opts.config.guestsPerHour })
   await instance.register(caseConfigRoutes)
   await instance.register(photoRoutes)
   await instance.register(userRoutes)

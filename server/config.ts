@@ -16,6 +16,8 @@ export interface Config {
   seedFixture: boolean
   /** Largest request body, bytes (imports are the big ones). */
   bodyLimit: number
+  residentReportsPerHour: number
+  guestsPerHour: number
   statementTimeoutMs: number
   /** Points this close outside the district snap to the nearest cell, metres. */
   snapToleranceM: number
@@ -60,5 +62,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     // 30 m: a phone's GPS error in a street canyon, so a report on the kerb still finds its cell.
     snapToleranceM: int(env, 'WANGGE_SNAP_TOLERANCE_M', 30, 0, 1000),
     logLevel: env.LOG_LEVEL || 'info',
+    // Reports per hour by one resident account (guests included): a phone in a hurry, not a script.
+    residentReportsPerHour: int(env, 'WANGGE_RESIDENT_REPORTS_PER_HOUR', 30, 1, 100_000),
+    // Guest accounts per address per hour (POST /api/public/guest).
+    guestsPerHour: int(env, 'WANGGE_GUESTS_PER_HOUR', 5, 1, 100_000),
   }
 }

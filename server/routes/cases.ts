@@ -95,8 +95,21 @@ function statusFilter(raw: string | undefined): { statuses?: string[]; open?: bo
   return { statuses: list }
 }
 
-const routes: FastifyPluginAsyncTypebox = async (app) => {
+export interface CaseRoutesOptions {
+  /** Reports per hour by one resident account (guests from /api/public/guest included); staff are not limited. */
+  residentReportsPerHour?: number
+}
+
+const routes: FastifyPluginAsyncTypebox<CaseRoutesOptions> = async (app, opts) => {
   app.post('/api/cases', {
+    config: {
+      rateLimit: {
+        max: opts.residentReportsPerHour ?? 30,
+        timeWindow: 3_600_000,
+        keyGenerator: (req) => `resident:${req.actor?.userId ?? req.ip}`,
+        allowList: (req) => req.actor?.role !== 'resident',
+      },
+    },
     schema: {
       tags: ['cases'],
       summary: 'Report a case (any channel): located, matched to a component, checked for duplicates and routed, in one transaction',
@@ -104,7 +117,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
         + 'Idempotency-Key: a retry with the same key returns the first answer and writes nothing.',
       headers: Type.Object({ 'idempotency-key': Type.Optional(Type.String({ minLength: 1, maxLength: 200 })) }),
       body: IntakeBody,
-      response: { 200: IntakeReply, 201: IntakeReply, 413: ErrorSchema, 422: ErrorSchema, 503: ErrorSchema, ...authErrors, ...errorResponses },
+      response: { 200: IntakeReply, 201: IntakeReply, 413: ErrorSchema, 422: ErrorSchema, 429: ErrorSchema, 503: ErrorSchema, ...authErrors, ...errorResponses },
     },
   }, async (req, reply) => {
     const actor = requireActor(req)

@@ -1,0 +1,116 @@
+/**
+ * Reporting without an account (市民随手拍): a resident's phone asks for a
+ * simple human check, answers it, and receives a guest account of its own — a
+ * resident user with a bearer token the phone keeps. From then on the phone is
+ * an ordinary resident: it uploads photos, reports (channel `web`), follows its
+ * own cases and rates them through the same API as everyone else, and sees
+ * only its own cases. Nothing here bypasses the case loop's checks.
+ *
+ * Doors: the check is a signed, expiring, single-use arithmetic question
+ * (stateless but for the used nonces, kept until they expire); guest accounts
+ * are limited per address, and a guest's reports per account
+ * (`config.rateLimit` on /api/cases, server/routes/cases.ts). A restart
+ * forgets outstanding questions (the secret is drawn at start unless
+ * WANGGE_SECRET is set); a phone simply asks again.
+ */
+import { createHmac, randomBytes, randomInt, timingSafeEqual } from 'node:crypto'
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import { Type } from 'typebox'
+import { AppError } from '../errors.ts'
+import { ErrorSchema, errorResponses } from '../schemas.ts'
+import { newToken } from '../repositories/case-users.ts'
+
+export interface PublicRoutesOptions {
+  /** HMAC key of the questions; random per process when not given. */
+  secret?: string
+  /** Guest accounts per address per hour. */
+  guestsPerHour?: number
+  /** Questions per address per minute. */
+  challengesPerMinute?: number
+  /** How long a question may be answered, ms. */
+  challengeTtlMs?: number
+  now?: () => number
+}
+
+interface Payload { n: string; exp: number; h: string }
+
+const b64 = (b: Buffer | string): string => Buffer.from(b).toString('base64url')
+
+const routes: FastifyPluginAsyncTypebox<PublicRoutesOptions> = async (app, opts) => {
+  const secret = opts.secret ?? process.env.WANGGE_SECRET ?? randomBytes(32).toString('hex')
+  const ttl = opts.challengeTtlMs ?? 10 * 60_000
+  const now = opts.now ?? Date.now
+  /** Nonces answered, until their question expires: a question is good once. */
+  const used = new Map<string, number>()
+  const sign = (s: string): string => createHmac('sha256', secret).update(s).digest('base64url')
+  const answerHash = (nonce: string, answer: number): string => createHmac('sha256', secret).update(`${nonce}:${answer}`).digest('base64url')
+
+  app.get('/api/public/challenge', {
+    config: { rateLimit: { max: opts.challengesPerMinute ?? 30, timeWindow: 60_000 } },
+    schema: {
+      tags: ['public'],
+      summary: 'A simple human check for reporting without an account: an arithmetic question and a signed token to send back with the answer',
+      response: {
+        200: Type.Object({
+          challenge: Type.String({ description: 'send back unchanged with the answer' }),
+          question: Type.String({ description: 'e.g. "7 + 5 = ?"' }),
+          expires_at: Type.String({ format: 'date-time' }),
+        }),
+        429: ErrorSchema,
+      },
+    },
+  }, async () => {
+    const a = randomInt(2, 10)
+    const b = randomInt(2, 10)
+    const plus = randomInt(0, 2) === 0
+    const [x, y] = plus ? [a, b] : [Math.max(a, b) + 5, Math.min(a, b)]
+    const answer = plus ? x + y : x - y
+    const nonce = b64(randomBytes(12))
+    const exp = now() + ttl
+    const body = b64(JSON.stringify({ n: nonce, exp, h: answerHash(nonce, answer) } satisfies Payload))
+    return { challenge: `${body}.${sign(body)}`, question: `${x} ${plus ? '+' : '−'} ${y} = ?`, expires_at: new Date(exp).toISOString() }
+  })
+
+  app.post('/api/public/guest', {
+    config: { rateLimit: { max: opts.guestsPerHour ?? 5, timeWindow: 3_600_000 } },
+    schema: {
+      tags: ['public'],
+      summary: 'Answer the human check and get a guest resident account for this phone; the token is shown this once',
+      description: 'The phone keeps the token and sends it as Authorization: Bearer on every later request (upload photos, POST /api/cases with channel web, '
+        + 'GET /api/cases to follow its reports, rate a closed case). Limited per address; each guest\'s reports are limited too.',
+      body: Type.Object({
+        challenge: Type.String({ minLength: 10, maxLength: 1000 }),
+        answer: Type.Integer({ minimum: -1000, maximum: 1000 }),
+      }, { additionalProperties: false }),
+      response: {
+        201: Type.Object({ token: Type.String(), user_id: Type.Integer(), role: Type.Literal('resident') }),
+        422: ErrorSchema, 429: ErrorSchema, ...errorResponses,
+      },
+    },
+  }, async (req, reply) => {
+    const [body, mac] = req.body.challenge.split('.')
+    const expected = body ? sign(body) : ''
+    if (!body || !mac || mac.length !== expected.length || !timingSafeEqual(Buffer.from(mac), Buffer.from(expected))) {
+      throw new AppError(422, 'invalid_challenge', 'the challenge was not issued here (or was changed): ask GET /api/public/challenge again', { field: 'body.challenge' })
+    }
+    let p: Payload
+    try {
+      p = JSON.parse(Buffer.from(body, 'base64url').toString('utf8')) as Payload
+    } catch {
+      throw new AppError(422, 'invalid_challenge', 'the challenge cannot be read', { field: 'body.challenge' })
+    }
+    const t = now()
+    for (const [n, exp] of used) if (exp < t) used.delete(n)
+    if (p.exp < t) throw new AppError(422, 'challenge_expired', 'the question expired: ask for a new one', { field: 'body.challenge' })
+    if (used.has(p.n)) throw new AppError(422, 'challenge_used', 'this question was answered already: ask for a new one', { field: 'body.challenge' })
+    used.set(p.n, p.exp)
+    if (answerHash(p.n, req.body.answer) !== p.h) {
+      throw new AppError(422, 'human_check_failed', 'the answer is not right: ask for a new question', { field: 'body.answer' })
+    }
+    const token = newToken()
+    const user = await app.users.create({ name: '市民（手机匿名）', role: 'resident', org: null, token })
+    return reply.code(201).send({ token, user_id: user.id, role: 'resident' as const })
+  })
+}
+
+export default routes
