@@ -1,8 +1,14 @@
 /**
  * The one door to the HTTP API. Same origin only: the client is served by the
  * Fastify app, so every request stays on the host that served the page.
+ * Public reads carry no header; the routes that need a role get the signed-in
+ * user's bearer token (web/src/auth.ts). A token is never sent where it is not
+ * needed: an unknown token is a 401 on every route, public ones too.
  */
-import type { ApiErrorBody, CellCollection, CellFeature, CommunityRow, Crs, GeocodeResult, SubdistrictRow } from './types.ts'
+import type {
+  ApiErrorBody, CaseItem, CellFeature, CommunityRow, ComponentClass, Crs, FacilityFeature, FacilityHit, GeocodeResult,
+  Heatmap, Hotspots, MatterType, Me, Organisation, Scores, SubdistrictRow,
+} from './types.ts'
 
 /** A non-2xx answer, with the API's error code (`outside_district`, `not_found`, …) to switch on. */
 export class ApiError extends Error {
@@ -18,11 +24,15 @@ function isErrorBody(v: unknown): v is ApiErrorBody {
   return typeof e === 'object' && e !== null && typeof (e as { code?: unknown }).code === 'string'
 }
 
-async function getJSON<T>(path: string, signal?: AbortSignal): Promise<T> {
+interface RequestOptions { signal?: AbortSignal; token?: string | null; method?: 'GET' | 'POST'; body?: unknown }
+
+async function request<T>(path: string, o: RequestOptions = {}): Promise<T> {
+  const headers: Record<string, string> = {}
+  if (o.token) headers.authorization = `Bearer ${o.token}`
+  if (o.body !== undefined) headers['content-type'] = 'application/json'
   let res: Response
   try {
-    // No custom headers: a request must match index.html's <link rel=preload> to reuse its response.
-    res = await fetch(path, { signal })
+    res = await fetch(path, { signal: o.signal, method: o.method ?? 'GET', headers, body: o.body === undefined ? undefined : JSON.stringify(o.body) })
   } catch (err) {
     if (err instanceof DOMException && err.name === 'AbortError') throw err
     throw new ApiError(0, 'network', err instanceof Error ? err.message : String(err))
@@ -41,22 +51,53 @@ async function getJSON<T>(path: string, signal?: AbortSignal): Promise<T> {
   return body as T
 }
 
+/** The analysis window and filters every analysis request carries. */
+export interface AnalysisQuery { from: Date; to: Date; matter: string | null }
+
+export type CaseAction = 'accept' | 'dispatch' | 'void'
+
 export interface Api {
-  cells(signal?: AbortSignal): Promise<CellCollection>
   cell(code: string, signal?: AbortSignal): Promise<CellFeature>
   subdistricts(signal?: AbortSignal): Promise<SubdistrictRow[]>
   communities(signal?: AbortSignal): Promise<CommunityRow[]>
   geocode(lon: number, lat: number, crs: Crs, signal?: AbortSignal): Promise<GeocodeResult>
+  geocodeAddress(address: string, signal?: AbortSignal): Promise<GeocodeResult>
+  nearestFacilities(lon: number, lat: number, k: number, signal?: AbortSignal): Promise<{ facilities: FacilityHit[] }>
+  facility(id: string, signal?: AbortSignal): Promise<FacilityFeature>
+  organisations(signal?: AbortSignal): Promise<Organisation[]>
+  componentClasses(signal?: AbortSignal): Promise<ComponentClass[]>
+  matterTypes(signal?: AbortSignal): Promise<MatterType[]>
+  me(token: string, signal?: AbortSignal): Promise<Me>
+  cases(token: string, q: Record<string, string | number>, signal?: AbortSignal): Promise<{ items: CaseItem[] }>
+  act(token: string, id: number, action: CaseAction, body: { note?: string }): Promise<CaseItem>
+  heatmap(token: string, q: AnalysisQuery, zoom: number, signal?: AbortSignal): Promise<Heatmap>
+  hotspots(token: string, q: AnalysisQuery, zoom: number, signal?: AbortSignal): Promise<Hotspots>
+  scores(token: string, q: AnalysisQuery, level: string, limit: number, signal?: AbortSignal): Promise<Scores>
 }
+
+const qs = (params: Record<string, string | number | null | undefined>): string =>
+  new URLSearchParams(Object.entries(params).filter((e): e is [string, string | number] => e[1] !== null && e[1] !== undefined).map(([k, v]) => [k, String(v)])).toString()
+
+const windowParams = (q: AnalysisQuery): Record<string, string | null> => ({ from: q.from.toISOString(), to: q.to.toISOString(), matter: q.matter })
 
 /** The API at `base` (the page's own origin by default). */
 export function createApi(base = ''): Api {
-  const q = (params: Record<string, string | number>): string => new URLSearchParams(Object.entries(params).map(([k, v]) => [k, String(v)])).toString()
   return {
-    cells: (signal) => getJSON<CellCollection>(`${base}/api/cells`, signal),
-    cell: (code, signal) => getJSON<CellFeature>(`${base}/api/cells/${encodeURIComponent(code)}`, signal),
-    subdistricts: (signal) => getJSON<SubdistrictRow[]>(`${base}/api/subdistricts`, signal),
-    communities: (signal) => getJSON<CommunityRow[]>(`${base}/api/communities`, signal),
-    geocode: (lon, lat, crs, signal) => getJSON<GeocodeResult>(`${base}/api/geocode?${q({ lon, lat, crs })}`, signal),
+    cell: (code, signal) => request<CellFeature>(`${base}/api/cells/${encodeURIComponent(code)}`, { signal }),
+    subdistricts: (signal) => request<SubdistrictRow[]>(`${base}/api/subdistricts`, { signal }),
+    communities: (signal) => request<CommunityRow[]>(`${base}/api/communities`, { signal }),
+    geocode: (lon, lat, crs, signal) => request<GeocodeResult>(`${base}/api/geocode?${qs({ lon, lat, crs })}`, { signal }),
+    geocodeAddress: (address, signal) => request<GeocodeResult>(`${base}/api/geocode?${qs({ address, limit: 1 })}`, { signal }),
+    nearestFacilities: (lon, lat, k, signal) => request<{ facilities: FacilityHit[] }>(`${base}/api/facilities/nearest?${qs({ lon, lat, k, max_distance: 500 })}`, { signal }),
+    facility: (id, signal) => request<FacilityFeature>(`${base}/api/facilities/${encodeURIComponent(id)}`, { signal }),
+    organisations: (signal) => request<Organisation[]>(`${base}/api/organisations`, { signal }),
+    componentClasses: (signal) => request<ComponentClass[]>(`${base}/api/component-classes`, { signal }),
+    matterTypes: (signal) => request<MatterType[]>(`${base}/api/matter-types`, { signal }),
+    me: (token, signal) => request<Me>(`${base}/api/me`, { signal, token }),
+    cases: (token, q, signal) => request<{ items: CaseItem[] }>(`${base}/api/cases?${qs(q)}`, { signal, token }),
+    act: (token, id, action, body) => request<CaseItem>(`${base}/api/cases/${id}/${action}`, { token, method: 'POST', body }),
+    heatmap: (token, q, zoom, signal) => request<Heatmap>(`${base}/api/analysis/heatmap?${qs({ ...windowParams(q), zoom: Math.round(zoom) })}`, { signal, token }),
+    hotspots: (token, q, zoom, signal) => request<Hotspots>(`${base}/api/analysis/hotspots?${qs({ ...windowParams(q), zoom: Math.round(zoom) })}`, { signal, token }),
+    scores: (token, q, level, limit, signal) => request<Scores>(`${base}/api/analysis/scores?${qs({ ...windowParams(q), level, limit })}`, { signal, token }),
   }
 }

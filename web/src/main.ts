@@ -1,47 +1,57 @@
 /**
- * The web client: a MapLibre map with a local style, deck.gl layers
- * interleaved into it, the layer modules (web/src/layers) and the views
- * (web/src/views), wired to the URL hash so a link reopens the same map.
- * Everything it loads comes from the server that served it.
+ * The web client: a MapLibre map with a local style made from the project's
+ * own vector tiles, deck.gl layers interleaved into it, the layer modules
+ * (web/src/layers) and the views (web/src/views), wired to the URL hash so a
+ * link reopens the same map. Everything it loads comes from the server that
+ * served it.
  */
 import 'maplibre-gl/dist/maplibre-gl.css'
 import './styles.css'
-import { Map as MapLibreMap, NavigationControl, ScaleControl, setWorkerUrl } from 'maplibre-gl'
+import { Map as MapLibreMap, NavigationControl, ScaleControl, setWorkerUrl, type RequestParameters } from 'maplibre-gl'
 import maplibreWorkerUrl from 'maplibre-gl/dist/maplibre-gl-worker.mjs?worker&url'
+import { AnalysisStore } from './analysis-store.ts'
 import { createApi } from './api.ts'
+import { Auth } from './auth.ts'
 import { Selection, type AppContext, type LayerModule, type ViewModule } from './context.ts'
-import { buildGrid, type Grid } from './grid-store.ts'
 import { I18n } from './i18n.ts'
 import { basemapLayer } from './layers/basemap.ts'
 import { boundaryLayers } from './layers/boundaries.ts'
-import { CELLS_SOURCE, cellsLayer } from './layers/cells.ts'
+import { casesLayer } from './layers/cases.ts'
+import { CELLS_MIN_ZOOM, CELLS_SOURCE, SUBDISTRICTS_SOURCE, cellsLayer } from './layers/cells.ts'
+import { facilitiesLayer } from './layers/facilities.ts'
+import { heatmapLayer, hexagonLayer } from './layers/heat.ts'
+import { hotspotsLayer } from './layers/hotspots.ts'
 import { labelsLayer } from './layers/labels.ts'
+import { scoresLayer } from './layers/scores.ts'
 import { selectionLayer } from './layers/selection.ts'
+import type { UrlState } from './lib/url-state.ts'
 import { DeckLayers } from './map/deck.ts'
 import { buildStyle } from './map/style.ts'
-import type { UrlState } from './lib/url-state.ts'
-import { renderLegend } from './ui/legend.ts'
+import { loadPlaces } from './places-store.ts'
+import { renderAnalysisControls } from './ui/analysis-controls.ts'
 import { byId, h } from './ui/dom.ts'
+import { renderLegend } from './ui/legend.ts'
+import { renderSignIn } from './ui/signin.ts'
+import { createTooltip } from './ui/tooltip.ts'
 import { UrlStore } from './url-store.ts'
 import { dispatcherView } from './views/dispatcher.ts'
+import { leaderView } from './views/leader.ts'
 
 /** Timings in ms since navigation start (performance.now()), read by the browser tests. */
 export interface Metrics {
-  cellsRequested?: number
-  cellsFetched?: number
-  gridBuilt?: number
   firstDraw?: number
-  cellCount?: number
+  /** Tiles the first frame needed (cells or subdistricts, as the zoom asks). */
+  firstDrawSource?: string
 }
 
 declare global {
   interface Window {
     /** A handle for tests and for debugging in the console. */
-    __wangge?: { map: MapLibreMap; metrics: Metrics; ready: boolean; error?: string }
+    __wangge?: { map: MapLibreMap; metrics: Metrics; ready: boolean; error?: string; refreshes?: number }
   }
 }
 
-/** Chaoyang's extent: the first frame is already the district, before its cells arrive. */
+/** Chaoyang's extent: the first frame is already the district. */
 const INITIAL_BOUNDS: [[number, number], [number, number]] = [[116.34, 39.817], [116.645, 40.077]]
 
 setWorkerUrl(maplibreWorkerUrl)
@@ -78,6 +88,9 @@ async function main(): Promise<void> {
   i18n.apply()
   const status = statusBar(i18n)
   status.render()
+  const api = createApi()
+  const auth = new Auth(api)
+  const origin = window.location.origin
 
   const metrics: Metrics = {}
   const map = new MapLibreMap({
@@ -95,6 +108,10 @@ async function main(): Promise<void> {
     maxPitch: 0,
     attributionControl: { compact: true },
     canvasContextAttributes: { antialias: true },
+    // Case tiles are for roles that see every case: they carry the signed-in user's token, and only they do.
+    transformRequest: (u: string): RequestParameters => (auth.token && u.startsWith(`${origin}/tiles/cases/`)
+      ? { url: u, headers: { authorization: `Bearer ${auth.token}` } }
+      : { url: u }),
   })
   map.touchZoomRotate.disableRotation()
   map.keyboard.disableRotation()
@@ -102,36 +119,32 @@ async function main(): Promise<void> {
   map.addControl(new ScaleControl({ unit: 'metric', maxWidth: 120 }), 'bottom-right')
   window.__wangge = { map, metrics, ready: false }
 
-  // The cells are fetched while the map and its worker start.
-  const api = createApi()
-  metrics.cellsRequested = performance.now()
-  const grid: Promise<Grid> = api.cells().then((cells) => {
-    metrics.cellsFetched = performance.now()
-    const g = buildGrid(cells)
-    metrics.gridBuilt = performance.now()
-    metrics.cellCount = cells.features.length
-    return g
-  })
-  grid.catch(() => undefined)
-
   await map.once('load')
-  // Reframe only for a grid that does not fit the first frame (another district), and before
-  // its data goes to the worker: a change of zoom after that would tile everything twice.
-  grid.then((g) => {
-    const view = map.getBounds()
-    const fits = view.contains([g.bounds[0], g.bounds[1]]) && view.contains([g.bounds[2], g.bounds[3]])
-    if (!initial.viewport && !fits) map.fitBounds([[g.bounds[0], g.bounds[1]], [g.bounds[2], g.bounds[3]]], { padding: 16, animate: false })
-  }, () => undefined)
   const deck = new DeckLayers(map)
   let markDrawn: () => void = () => undefined
   const drawn = new Promise<void>((resolve) => { markDrawn = resolve })
-  const ctx: AppContext = { map, deck, api, i18n, url, grid, drawn, selection: new Selection() }
+  // Names and the district outline: after the first draw, which must not wait for them.
+  const places = drawn.then(() => loadPlaces(origin))
+  places.catch((err: unknown) => console.warn('wangge: place names not loaded', err))
+  const analysis = new AnalysisStore(api, auth)
+  const ctx: AppContext = {
+    map, deck, api, i18n, url, places, drawn, auth, analysis,
+    selection: new Selection(),
+    tooltip: createTooltip(byId('map-wrap')),
+    refreshLegend: () => legend(),
+  }
 
   // Drawn bottom to top; the legend lists them top to bottom.
   const layers: LayerModule[] = [
     ...(initial.basemap ? [basemapLayer()] : []),
     cellsLayer(),
+    scoresLayer(),
+    hotspotsLayer(),
+    hexagonLayer(),
     ...boundaryLayers(),
+    heatmapLayer(),
+    facilitiesLayer(),
+    casesLayer(),
     selectionLayer(),
     labelsLayer(),
   ]
@@ -141,46 +154,75 @@ async function main(): Promise<void> {
     l.setVisible(visible.has(l.id))
   }
   const legendRoot = byId('legend')
+  const controlsRoot = byId('analysis-controls')
+  const analysisIds = new Set(['heatmap', 'hexagons', 'hotspots', 'scores'])
+  const renderControls = (): void => {
+    const shown = [...visible].some((id) => analysisIds.has(id)) || active?.id === 'leader'
+    renderAnalysisControls(controlsRoot, ctx, shown)
+  }
   const legend = (): void => renderLegend(legendRoot, {
     layers: [...layers].reverse(),
     visible,
     i18n,
+    signedIn: analysis.allowed,
     onToggle(id, on) {
       if (on) visible.add(id)
       else visible.delete(id)
       layers.find((l) => l.id === id)?.setVisible(on)
       url.update({ layers: layers.filter((l) => visible.has(l.id)).map((l) => l.id) })
+      legend()
+      renderControls()
     },
   })
   legend()
+  auth.onChange(() => {
+    legend()
+    renderControls()
+  })
+  analysis.onChange(() => {
+    legend()
+    renderControls()
+  })
 
-  const views: Record<string, ViewModule> = { dispatcher: dispatcherView(ctx) }
+  const views: Record<string, ViewModule> = { dispatcher: dispatcherView(ctx), leader: leaderView(ctx) }
   const panel = byId('panel')
   const nav = byId('views')
   let active: ViewModule | undefined
   const renderNav = (): void => {
     nav.replaceChildren(...Object.values(views).map((v) => {
       const b = h('button', { type: 'button', class: v === active ? 'active' : '', 'aria-pressed': String(v === active), 'data-testid': `view-${v.id}` }, i18n.t(v.titleKey))
-      b.addEventListener('click', () => activate(v.id))
+      b.addEventListener('click', () => activate(v.id, true))
       return b
     }))
   }
-  const activate = (id: string): void => {
+  const activate = (id: string, byUser = false): void => {
     const next = views[id] ?? views.dispatcher
     if (next === active) return
+    if (byUser && next.defaultLayers?.some((l) => !visible.has(l))) {
+      for (const l of next.defaultLayers) visible.add(l)
+      for (const l of layers) l.setVisible(visible.has(l.id))
+      url.update({ layers: layers.filter((l) => visible.has(l.id)).map((l) => l.id) })
+      legend()
+    }
     active?.unmount()
     active = next
+    document.body.dataset.view = next.id
     url.update({ view: next.id })
     next.mount(panel)
     renderNav()
+    renderControls()
   }
-  activate(initial.view)
+  activate(initial.view, !initial.layers)
+  map.on('zoomend', () => legend())
 
+  const renderAuth = renderSignIn(byId('signin'), auth, i18n)
   const langButton = byId<HTMLButtonElement>('lang')
   const applyLanguage = (): void => {
     i18n.apply()
     legend()
     renderNav()
+    renderAuth()
+    renderControls()
     status.render()
     active?.onLanguage?.()
   }
@@ -217,6 +259,7 @@ async function main(): Promise<void> {
       for (const id of s.layers) visible.add(id)
       for (const l of layers) l.setVisible(visible.has(l.id))
       legend()
+      renderControls()
     }
     if (s.view !== prev.view) activate(s.view)
     else if (s.at?.lon !== prev.at?.lon || s.at?.lat !== prev.at?.lat) {
@@ -226,29 +269,25 @@ async function main(): Promise<void> {
     }
   })
 
-  let g: Grid
-  try {
-    g = await grid
-  } catch (err) {
-    const message = err instanceof Error ? err.message : String(err)
-    status.set(() => i18n.t('status.loadFailed', { message }), 'error')
-    window.__wangge.error = message
-    throw err
-  }
-  status.set(() => i18n.t('status.cells', { count: g.cells.features.length }))
-
-  // First draw: the map is idle with the cells source tiled and rendered (or the cells are switched off).
+  // First draw: the map is idle with the grid's tiles for this zoom loaded and rendered (or the cells switched off).
+  const source = map.getZoom() >= CELLS_MIN_ZOOM ? CELLS_SOURCE : SUBDISTRICTS_SOURCE
   for (;;) {
     await map.once('idle')
-    if (!visible.has('cells') || (map.isSourceLoaded(CELLS_SOURCE) && map.querySourceFeatures(CELLS_SOURCE).length > 0)) break
+    if (!visible.has('cells') || (map.isSourceLoaded(source) && map.querySourceFeatures(source, { sourceLayer: source }).length > 0)) break
   }
   metrics.firstDraw = performance.now()
+  metrics.firstDrawSource = source
+  status.set(() => i18n.t('status.ready'))
   window.__wangge.ready = true
   document.body.dataset.ready = 'true'
   markDrawn()
+  const count = await api.subdistricts().then((s) => s.reduce((n, r) => n + r.cells, 0), () => null)
+  if (count !== null) status.set(() => i18n.t('status.cells', { count }))
 }
 
 main().catch((err: unknown) => {
+  const message = err instanceof Error ? err.message : String(err)
   document.body.dataset.ready = 'error'
+  if (window.__wangge) window.__wangge.error = message
   console.error('wangge: the client failed to start', err)
 })

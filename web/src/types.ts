@@ -57,3 +57,103 @@ export interface CommunityRow { code: string; subdistrict_code: string; name: st
 
 /** Every error answer of the API: `{ error: { code, message, details } }`. */
 export interface ApiErrorBody { error: { code: string; message: string; details?: unknown } }
+
+/** GET /api/me: who the pasted token belongs to. */
+export interface Me { id: number; name: string; role: string; role_name: string; org: string | null; org_name: string | null }
+
+export type Light = 'green' | 'yellow' | 'red'
+
+/** A case as GET /api/cases lists it (the fields the client reads; server/cases/view.ts has them all). */
+export interface CaseItem {
+  id: number
+  matter: { code: string; name: string; standard_code: string }
+  status: string
+  status_name: string
+  channel: string
+  description: string
+  address: string | null
+  location: { lon: number; lat: number; cell: string; community: { code: string; name: string | null }; subdistrict: { code: string; name: string | null } }
+  facility: { id: string; owner: string | null; owner_name: string | null; maintainer: string | null; distance_m: number | null } | null
+  lead_unit: { org: string; name: string | null } | null
+  /** Routed (state planned) and dispatched units, with the rule that chose each. */
+  units: { org: string; name: string; role: 'lead' | 'assist'; state: string; rule_id: number | null; rule_name: string | null }[]
+  reported_at: string
+  clock: { stage: string; used_fraction: number; due_at: string | null; light: Light } | null
+  overdue: boolean
+  actions: string[]
+}
+
+export interface OrgRef { code: string; name: string | null; kind: string | null; contact_person: string | null; contact_phone: string | null; duty_phone: string | null }
+
+/** One component of GET /api/facilities/nearest. */
+export interface FacilityHit {
+  id: string
+  subclass: string
+  subclass_name: string | null
+  status: string
+  status_name: string
+  lon: number
+  lat: number
+  distance_m: number | null
+  cell_code: string | null
+  owner: OrgRef
+  maintainer: OrgRef | null
+  authority: OrgRef | null
+}
+
+/** GET /api/facilities/:id: a GeoJSON Feature; the properties the card shows. */
+export interface FacilityFeature {
+  type: 'Feature'
+  geometry: unknown
+  properties: {
+    id: string
+    subclass: string
+    subclass_name?: string | null
+    status: string
+    owner: string
+    owner_name?: string | null
+    maintainer?: string | null
+    maintainer_name?: string | null
+    cell_code?: string | null
+    [k: string]: unknown
+  }
+}
+
+export interface Organisation { uscc: string; name: string; short_name: string | null; kind: string; owned: number; maintained: number }
+export interface ComponentClass { code: string; major: string; major_name: string; name: string; geometry_kind: string; count: number }
+export interface MatterType { code: string; parent_code: string | null; level: number; name: string; major: string }
+
+/** GET /api/analysis/heatmap: H3 cells (or grid cells) and their case counts, as parallel arrays. */
+export interface Heatmap { target: string; resolution: number | null; window: { from: string; to: string }; total: number; max: number; keys: string[]; counts: number[] }
+
+/** GET /api/analysis/hotspots: Gi* per unit, as parallel arrays. */
+export interface Hotspots {
+  target: string
+  resolution: number | null
+  units: number
+  cases: number
+  significant: { hot: number; cold: number }
+  keys: string[]
+  count: number[]
+  z: number[]
+  p: number[]
+  confidence: number[]
+  emerging: string[]
+}
+
+export interface Ratio { name: string; value: number | null; numerator: number; denominator: number }
+
+/** One row of GET /api/analysis/scores. */
+export interface UnitScore {
+  code: string
+  name: string
+  parent: string | null
+  subdistrict: string | null
+  indicators: Record<string, Ratio>
+  composite: { formula: string; score: number | null; grade: string | null }
+  rank: number | null
+  previous: { score: number | null; grade: string | null; rank: number | null }
+  rank_change: number | null
+}
+
+export interface Scores { level: string; formula: string; window: { from: string; to: string }; total: number; ranked: number; items: UnitScore[] }

@@ -1,16 +1,20 @@
 /**
- * Community, subdistrict and district outlines, derived from the cells
- * (web/src/lib/boundaries.ts): three layers over one source, each with its own
- * toggle, the higher level drawn over the lower.
+ * Community, subdistrict and district outlines: the first two straight from
+ * their vector tiles (`/tiles/communities`, `/tiles/subdistricts`), the
+ * district's from the places (web/src/lib/places.ts), since no layer holds it.
+ * Three layers, each with its own toggle, the higher level drawn over the lower.
  */
 import type { GeoJSONSource } from 'maplibre-gl'
 import type { AppContext, LayerModule } from '../context.ts'
-import type { BoundaryLevel } from '../lib/boundaries.ts'
 import type { MessageKey } from '../i18n.ts'
+import { chain } from '../lib/boundaries.ts'
 import { h } from '../ui/dom.ts'
+import { addGridSources, COMMUNITIES_SOURCE, SUBDISTRICTS_SOURCE } from './cells.ts'
 import { COMMUNITY_LINE, DISTRICT_LINE, SUBDISTRICT_LINE } from './palette.ts'
 
-export const BOUNDARIES_SOURCE = 'boundaries'
+export type BoundaryLevel = 'district' | 'subdistrict' | 'community'
+
+export const DISTRICT_SOURCE = 'district-outline'
 
 const STYLE: Record<BoundaryLevel, { color: string; width: [number, number, number]; dash?: number[]; minzoom: number; key: MessageKey }> = {
   community: { color: COMMUNITY_LINE, width: [0.6, 1.2, 2], dash: [3, 2], minzoom: 11.5, key: 'layer.community' },
@@ -21,19 +25,12 @@ const STYLE: Record<BoundaryLevel, { color: string; width: [number, number, numb
 /** The id of the map layer drawing one level; deck.gl layers use it as `beforeId`. */
 export const boundaryLayerId = (level: BoundaryLevel): string => `boundary-${level}`
 
-/** The three levels (community, subdistrict, district), sharing one source. */
+/** The three levels (community, subdistrict, district). */
 export function boundaryLayers(): LayerModule[] {
-  let added = false
-  const ensureSource = (ctx: AppContext): void => {
-    if (added) return
-    added = true
-    ctx.map.addSource(BOUNDARIES_SOURCE, { type: 'geojson', data: { type: 'FeatureCollection', features: [] } })
-    ctx.grid.then((g) => g.outlines).then((o) => ctx.map.getSource<GeoJSONSource>(BOUNDARIES_SOURCE)?.setData(o.boundaries), () => undefined)
-  }
-  return (['community', 'subdistrict', 'district'] as const).map((level) => boundaryLayer(level, ensureSource))
+  return (['community', 'subdistrict', 'district'] as const).map((level) => boundaryLayer(level))
 }
 
-function boundaryLayer(level: BoundaryLevel, ensureSource: (ctx: AppContext) => void): LayerModule {
+function boundaryLayer(level: BoundaryLevel): LayerModule {
   const s = STYLE[level]
   let ctx: AppContext | undefined
   return {
@@ -43,12 +40,20 @@ function boundaryLayer(level: BoundaryLevel, ensureSource: (ctx: AppContext) => 
     swatch: () => h('span', { class: `swatch swatch-line${s.dash ? ' dashed' : ''}`, style: `border-top-color: ${s.color}; border-top-width: ${Math.max(2, s.width[1])}px` }),
     add(c) {
       ctx = c
-      ensureSource(c)
+      addGridSources(c)
+      let source: { source: string; 'source-layer'?: string }
+      if (level === 'district') {
+        c.map.addSource(DISTRICT_SOURCE, { type: 'geojson', data: { type: 'FeatureCollection', features: [] } })
+        c.places.then((p) => c.map.getSource<GeoJSONSource>(DISTRICT_SOURCE)?.setData({
+          type: 'Feature', properties: {}, geometry: { type: 'MultiLineString', coordinates: chain(p.outline) },
+        }), () => undefined)
+        source = { source: DISTRICT_SOURCE }
+      } else if (level === 'subdistrict') source = { source: SUBDISTRICTS_SOURCE, 'source-layer': 'subdistricts' }
+      else source = { source: COMMUNITIES_SOURCE, 'source-layer': 'communities' }
       c.map.addLayer({
         id: boundaryLayerId(level),
         type: 'line',
-        source: BOUNDARIES_SOURCE,
-        filter: ['==', ['get', 'level'], level],
+        ...source,
         minzoom: s.minzoom,
         layout: { 'line-join': 'round', 'line-cap': 'round' },
         paint: {

@@ -1,31 +1,50 @@
 /**
- * Unit cells: a fill coloured by subdistrict and an outline that appears as
- * the cells become big enough to tell apart. One GeoJSON source for the whole
- * district until the API serves vector tiles (then only the source changes).
+ * Unit cells from the project's vector tiles (`/tiles/cells`, z11–18): a fill
+ * coloured by subdistrict and an outline that appears as the cells become big
+ * enough to tell apart. Below z11 a cell is under two pixels and the tiles
+ * would be heavy, so the subdistricts' own polygons (`/tiles/subdistricts`)
+ * are filled with the same colours instead: the map looks the same at every
+ * zoom, and the first frame needs two small tiles.
  */
-import type { ExpressionSpecification, GeoJSONSource, MapLayerMouseEvent } from 'maplibre-gl'
+import type { ExpressionSpecification, MapLayerMouseEvent } from 'maplibre-gl'
 import type { AppContext, LayerModule } from '../context.ts'
+import { TILE_LAYERS, tileTemplate } from '../lib/tiles.ts'
 import { h } from '../ui/dom.ts'
 import { CELL_LINE, SUBDISTRICT_FILLS } from './palette.ts'
 
 export const CELLS_SOURCE = 'cells'
+export const SUBDISTRICTS_SOURCE = 'subdistricts'
+export const COMMUNITIES_SOURCE = 'communities'
 export const CELLS_FILL = 'cells-fill'
+export const SUBDISTRICTS_FILL = 'subdistricts-fill'
 const CELLS_LINE = 'cells-line'
+/** From this zoom the cells themselves are drawn. */
+export const CELLS_MIN_ZOOM = TILE_LAYERS.cells.minzoom
 
 /** The subdistrict's 3-digit number picks the colour: stable across loads and sessions. */
-const FILL_BY_SUBDISTRICT: ExpressionSpecification = ['to-color', ['at',
-  ['%', ['to-number', ['slice', ['get', 'subdistrict_code'], 6], 0], SUBDISTRICT_FILLS.length],
+const fillBySubdistrict = (field: string): ExpressionSpecification => ['to-color', ['at',
+  ['%', ['to-number', ['slice', ['get', field], 6, 9], 0], SUBDISTRICT_FILLS.length],
   ['literal', SUBDISTRICT_FILLS]]]
+
+/** The three grid sources (cells, subdistricts, communities), each from its own tiles on this origin. */
+export function addGridSources(ctx: AppContext): void {
+  const { map } = ctx
+  const origin = window.location.origin
+  for (const name of [CELLS_SOURCE, SUBDISTRICTS_SOURCE, COMMUNITIES_SOURCE] as const) {
+    if (map.getSource(name)) continue
+    map.addSource(name, { type: 'vector', tiles: [tileTemplate(origin, name)], minzoom: TILE_LAYERS[name].minzoom, maxzoom: TILE_LAYERS[name].maxzoom })
+  }
+}
 
 export function cellsLayer(): LayerModule {
   let ctx: AppContext | undefined
-  let hovered: string | undefined
+  let hovered: number | undefined
 
-  const setHover = (code: string | undefined): void => {
-    if (!ctx || code === hovered) return
-    if (hovered !== undefined) ctx.map.setFeatureState({ source: CELLS_SOURCE, id: hovered }, { hover: false })
-    hovered = code
-    if (code !== undefined) ctx.map.setFeatureState({ source: CELLS_SOURCE, id: code }, { hover: true })
+  const setHover = (id: number | undefined): void => {
+    if (!ctx || id === hovered) return
+    if (hovered !== undefined) ctx.map.setFeatureState({ source: CELLS_SOURCE, sourceLayer: 'cells', id: hovered }, { hover: false })
+    hovered = id
+    if (id !== undefined) ctx.map.setFeatureState({ source: CELLS_SOURCE, sourceLayer: 'cells', id }, { hover: true })
   }
 
   return {
@@ -36,18 +55,23 @@ export function cellsLayer(): LayerModule {
     add(c) {
       ctx = c
       const { map } = c
-      map.addSource(CELLS_SOURCE, {
-        type: 'geojson',
-        data: { type: 'FeatureCollection', features: [] },
-        // Feature state (hover) is keyed by the cell code.
-        promoteId: 'code',
+      addGridSources(c)
+      map.addLayer({
+        id: SUBDISTRICTS_FILL,
+        type: 'fill',
+        source: SUBDISTRICTS_SOURCE,
+        'source-layer': 'subdistricts',
+        maxzoom: CELLS_MIN_ZOOM,
+        paint: { 'fill-color': fillBySubdistrict('code'), 'fill-opacity': 0.82 },
       })
       map.addLayer({
         id: CELLS_FILL,
         type: 'fill',
         source: CELLS_SOURCE,
+        'source-layer': 'cells',
+        minzoom: CELLS_MIN_ZOOM,
         paint: {
-          'fill-color': FILL_BY_SUBDISTRICT,
+          'fill-color': fillBySubdistrict('subdistrict'),
           'fill-opacity': ['case', ['boolean', ['feature-state', 'hover'], false], 1, 0.82],
         },
       })
@@ -55,21 +79,17 @@ export function cellsLayer(): LayerModule {
         id: CELLS_LINE,
         type: 'line',
         source: CELLS_SOURCE,
-        minzoom: 11,
+        'source-layer': 'cells',
+        minzoom: CELLS_MIN_ZOOM,
         paint: {
           'line-color': CELL_LINE,
           'line-width': ['interpolate', ['linear'], ['zoom'], 11, 0.3, 15, 1, 18, 1.5],
           'line-opacity': ['interpolate', ['linear'], ['zoom'], 11, 0, 12.5, 0.55, 15, 0.8],
         },
       })
-      // The client's copy of the cells is handed over once; the worker tiles it from there.
-      c.grid.then(async (g) => {
-        await map.getSource<GeoJSONSource>(CELLS_SOURCE)?.setData(g.lean)
-        performance.mark('wangge:cells-tiled')
-      }).catch(() => undefined)
       map.on('mousemove', CELLS_FILL, (e: MapLayerMouseEvent) => {
         const id = e.features?.[0]?.id
-        setHover(typeof id === 'string' ? id : undefined)
+        setHover(typeof id === 'number' ? id : undefined)
         map.getCanvas().style.cursor = 'crosshair'
       })
       map.on('mouseleave', CELLS_FILL, () => {
@@ -79,7 +99,7 @@ export function cellsLayer(): LayerModule {
     },
     setVisible(visible) {
       if (!ctx) return
-      for (const id of [CELLS_FILL, CELLS_LINE]) ctx.map.setLayoutProperty(id, 'visibility', visible ? 'visible' : 'none')
+      for (const id of [SUBDISTRICTS_FILL, CELLS_FILL, CELLS_LINE]) ctx.map.setLayoutProperty(id, 'visibility', visible ? 'visible' : 'none')
       if (!visible) setHover(undefined)
     },
   }

@@ -9,8 +9,8 @@
  */
 import { TextLayer } from '@deck.gl/layers'
 import type { AppContext, LayerModule } from '../context.ts'
-import type { Label } from '../grid-store.ts'
 import { declutter } from '../lib/declutter.ts'
+import type { Label } from '../lib/places.ts'
 import { h } from '../ui/dom.ts'
 import { LABEL, rgba } from './palette.ts'
 
@@ -52,7 +52,7 @@ export function labelsLayer(): LayerModule {
     // After the cells are on screen: deck.gl's first layer compiles its shaders and builds the
     // font atlas, which would otherwise hold back the first frame of the grid.
     await ctx.drawn
-    const outlines = await (await ctx.grid).outlines
+    const outlines = await ctx.places
     const { map, deck } = ctx
     if (!visible) {
       deck.set(LABELS_SLOT, null)

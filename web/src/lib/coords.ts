@@ -19,3 +19,8 @@ export function parsePoint(text: string): ParsedPoint | ParseError {
   if (Math.abs(a) <= 90 && Math.abs(b) <= 180) return { lon: b, lat: a, swapped: true }
   return 'range'
 }
+
+/** Text with a letter or a CJK character is an address to look up, not a mistyped coordinate. */
+export function looksLikeAddress(text: string): boolean {
+  return /[\p{L}]/u.test(text.replace(/[eE][+-]?\d/g, ''))
+}

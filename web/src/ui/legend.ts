@@ -1,6 +1,7 @@
 /**
- * The legend: one row per layer with its swatch and a toggle. Toggles write
- * the visible layers to the URL, so a shared link shows the same map.
+ * The legend: one row per layer with its swatch and a toggle, and under a
+ * visible layer its own options (filters, colour ramp). Toggles write the
+ * visible layers to the URL, so a shared link shows the same map.
  */
 import type { LayerModule } from '../context.ts'
 import type { I18n } from '../i18n.ts'
@@ -10,6 +11,8 @@ export interface LegendOptions {
   layers: LayerModule[]
   visible: Set<string>
   i18n: I18n
+  /** Whether the signed-in user may read what role-bound layers show. */
+  signedIn: boolean
   onToggle(id: string, visible: boolean): void
 }
 
@@ -25,9 +28,14 @@ export function renderLegend(root: HTMLElement, o: LegendOptions): void {
     toggle,
     h('ul', { class: 'legend-list' },
       ...o.layers.map((l) => {
-        const input = h('input', { type: 'checkbox', checked: o.visible.has(l.id), 'data-testid': `toggle-${l.id}`, 'data-layer': l.id })
+        const on = o.visible.has(l.id)
+        const input = h('input', { type: 'checkbox', checked: on, 'data-testid': `toggle-${l.id}`, 'data-layer': l.id })
         input.addEventListener('change', () => o.onToggle(l.id, input.checked))
-        return h('li', {}, h('label', {}, input, l.swatch(), h('span', {}, i18n.t(l.labelKey))))
+        const extra = on ? l.controls?.() ?? null : null
+        return h('li', { 'data-testid': `legend-${l.id}` },
+          h('label', {}, input, l.swatch(), h('span', {}, i18n.t(l.labelKey)),
+            l.needsRole && !o.signedIn ? h('small', { class: 'needs-role' }, i18n.t('legend.needsRole')) : null),
+          extra)
       }),
     ),
     h('p', { class: 'legend-note' }, i18n.t('legend.subdistrictColours')),

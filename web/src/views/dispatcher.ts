@@ -1,19 +1,21 @@
 /**
- * The dispatcher's first tool (command centre, 指挥中心): a point → its cell,
- * community, subdistrict and the units responsible, with the cell highlighted.
- * The point comes from a click on the map or typed coordinates in WGS84,
- * GCJ-02 or BD-09; the server converts (GET /api/geocode?lon&lat&crs).
- * Later tools (address search, the facility at the point, dispatching a case)
- * add sections to this panel as their APIs land.
+ * The dispatcher's view (command centre, 指挥中心): a point or an address →
+ * its cell, community, subdistrict, the units responsible and the nearest
+ * components with their owners; and the queue of new cases (reported,
+ * accepted) with the dispatch the routing suggests, to accept, void or
+ * dispatch from the panel with the signed-in user's token.
+ * Points come from a click on the map or typed coordinates in WGS84, GCJ-02 or
+ * BD-09; the server converts (GET /api/geocode?lon&lat&crs or ?address).
  */
 import { Marker } from 'maplibre-gl'
-import { ApiError } from '../api.ts'
+import { ApiError, type CaseAction } from '../api.ts'
 import type { AppContext, ViewModule } from '../context.ts'
 import type { MessageKey } from '../i18n.ts'
-import { parsePoint } from '../lib/coords.ts'
+import { looksLikeAddress, parsePoint } from '../lib/coords.ts'
 import { bbox } from '../lib/geometry.ts'
-import type { Crs, GeocodeResult } from '../types.ts'
+import type { CaseItem, Crs, FacilityHit, GeocodeResult } from '../types.ts'
 import { h } from '../ui/dom.ts'
+import { LIGHTS } from '../layers/palette.ts'
 
 type Status =
   | { kind: 'idle' }
@@ -22,6 +24,11 @@ type Status =
   | { kind: 'error'; key: MessageKey; params?: Record<string, string | number> }
 
 const CRS: Crs[] = ['wgs84', 'gcj02', 'bd09']
+/** The steps this panel offers, in the order of the loop. */
+const QUEUE_ACTIONS: CaseAction[] = ['accept', 'dispatch', 'void']
+const QUEUE_STATUSES = 'reported,accepted'
+/** Roles that may list every case (server/cases/roles.ts SEES_ALL). */
+const QUEUE_ROLES = ['supervisor', 'command_centre', 'dispatcher', 'planner', 'leader', 'admin']
 
 const ROLE_KEYS: Record<string, MessageKey> = {
   cell: 'role.cell',
@@ -32,12 +39,16 @@ const ROLE_KEYS: Record<string, MessageKey> = {
 }
 
 export function dispatcherView(ctx: AppContext): ViewModule {
-  const { i18n, api, map, url, selection } = ctx
+  const { i18n, api, map, url, selection, auth } = ctx
   let panel: HTMLElement | undefined
   let status: Status = { kind: 'idle' }
   let request: AbortController | undefined
   let marker: Marker | undefined
   let coordsValue = ''
+  let nearby: FacilityHit[] | null = null
+  let queue: { items: CaseItem[]; error: string | null; loading: boolean; note: Record<number, string>; busy: number | null; message: string | null } =
+    { items: [], error: null, loading: false, note: {}, busy: null, message: null }
+  let voiding: number | null = null
 
   const t = i18n.t.bind(i18n)
 
@@ -59,20 +70,24 @@ export function dispatcherView(ctx: AppContext): ViewModule {
     marker.setLngLat([lon, lat]).addTo(map)
   }
 
-  /** Locates a point; `frame` moves the map to the cell (typed input, shared links). */
-  async function locate(lon: number, lat: number, crs: Crs, opts: { frame: boolean; swapped?: boolean }): Promise<void> {
+  /** Locates a point or an address; `frame` moves the map to the cell (typed input, shared links). */
+  async function locate(input: { lon: number; lat: number; crs: Crs } | { address: string }, opts: { frame: boolean; swapped?: boolean }): Promise<void> {
     request?.abort()
     const ac = new AbortController()
     request = ac
     status = { kind: 'loading' }
+    nearby = null
     render()
     try {
-      const result = await api.geocode(lon, lat, crs, ac.signal)
+      const result = 'address' in input ? await api.geocodeAddress(input.address, ac.signal) : await api.geocode(input.lon, input.lat, input.crs, ac.signal)
       if (ac.signal.aborted) return
-      const grid = await ctx.grid
-      const cell = grid.byCode.get(result.cell) ?? await api.cell(result.cell, ac.signal)
+      const [cell, near] = await Promise.all([
+        api.cell(result.cell, ac.signal),
+        api.nearestFacilities(result.point.lon, result.point.lat, 5, ac.signal).then((r) => r.facilities, () => []),
+      ])
       if (ac.signal.aborted) return
       status = { kind: 'done', result, swapped: opts.swapped ?? false }
+      nearby = near
       selection.set(cell)
       showMarker(result.point.lon, result.point.lat)
       url.update({ at: result.point })
@@ -96,6 +111,7 @@ export function dispatcherView(ctx: AppContext): ViewModule {
     request?.abort()
     status = { kind: 'idle' }
     coordsValue = ''
+    nearby = null
     selection.set(null)
     marker?.remove()
     url.update({ at: undefined })
@@ -111,11 +127,124 @@ export function dispatcherView(ctx: AppContext): ViewModule {
     url.update({ crs })
     const p = parsePoint(coords)
     if (typeof p === 'string') {
+      if (p === 'format' && looksLikeAddress(coords)) {
+        void locate({ address: coords.trim() }, { frame: true })
+        return
+      }
       status = { kind: 'error', key: `error.${p}` }
       render()
       return
     }
-    void locate(p.lon, p.lat, crs, { frame: true, swapped: p.swapped })
+    void locate({ lon: p.lon, lat: p.lat, crs }, { frame: true, swapped: p.swapped })
+  }
+
+  // ---- the queue of new cases ----
+
+  const queueAllowed = (): boolean => auth.token !== null && QUEUE_ROLES.includes(auth.me?.role ?? '')
+
+  async function loadQueue(): Promise<void> {
+    const token = auth.token
+    if (!queueAllowed() || !token) {
+      queue = { ...queue, items: [], error: null, loading: false }
+      render()
+      return
+    }
+    queue.loading = true
+    render()
+    try {
+      const r = await api.cases(token, { status: QUEUE_STATUSES, sort: 'due', limit: 50 })
+      queue = { ...queue, items: r.items, error: null, loading: false }
+    } catch (err) {
+      queue = { ...queue, error: err instanceof Error ? err.message : String(err), loading: false }
+    }
+    render()
+  }
+
+  async function act(c: CaseItem, action: CaseAction): Promise<void> {
+    const token = auth.token
+    if (!token) return
+    const note = action === 'void' ? (queue.note[c.id] ?? '').trim() : ''
+    if (action === 'void' && !note) {
+      voiding = c.id
+      render()
+      return
+    }
+    queue.busy = c.id
+    render()
+    try {
+      const after = await api.act(token, c.id, action, note ? { note } : {})
+      queue.message = t('queue.done', { id: c.id, status: after.status_name })
+      voiding = null
+    } catch (err) {
+      queue.message = err instanceof ApiError ? t('queue.refused', { id: c.id, message: err.message }) : t('error.generic', { message: String(err) })
+    }
+    queue.busy = null
+    await loadQueue()
+  }
+
+  function caseRow(c: CaseItem): HTMLElement {
+    const light = c.clock?.light
+    const planned = c.units.filter((u) => u.state === 'planned')
+    const shown = c.units.length ? c.units : []
+    const buttons = QUEUE_ACTIONS.filter((a) => c.actions.includes(a)).map((a) => {
+      const b = h('button', { type: 'button', class: a === 'void' ? '' : 'primary', 'data-testid': `case-${a}`, disabled: queue.busy === c.id }, t(`queue.${a}`))
+      b.addEventListener('click', (ev) => {
+        ev.stopPropagation()
+        void act(c, a)
+      })
+      return b
+    })
+    const li = h('li', { class: 'case', 'data-testid': 'case', 'data-case-id': c.id, 'data-status': c.status },
+      h('div', { class: 'case-head' },
+        h('span', { class: 'dot', title: light ? t(`light.${light}`) : '', style: `background: ${light ? LIGHTS[light] : '#999'}` }),
+        h('strong', {}, `#${c.id} ${c.matter.name}`),
+        h('span', { class: 'badge', 'data-testid': 'case-status' }, c.status_name)),
+      h('div', { class: 'case-where' }, [c.location.subdistrict.name, c.location.community.name].filter(Boolean).join(' · '), ' ', h('code', {}, c.location.cell)),
+      c.facility ? h('div', { class: 'case-where' }, t('queue.facility', { id: c.facility.id, owner: c.facility.owner_name ?? c.facility.owner ?? '–' })) : null,
+      shown.length ? h('div', { class: 'case-units', 'data-testid': 'case-units' },
+        h('span', { class: 'muted' }, planned.length ? t('queue.suggested') : t('queue.units')), ' ',
+        ...shown.map((u) => h('span', { class: 'unit', title: u.rule_name ?? '' }, `${u.name}（${t(u.role === 'lead' ? 'queue.lead' : 'queue.assist')}）`))) : null,
+      voiding === c.id ? (() => {
+        const note = h('input', { type: 'text', 'data-testid': 'void-note', placeholder: t('queue.voidNote'), value: queue.note[c.id] ?? '' })
+        note.addEventListener('input', () => { queue.note[c.id] = note.value })
+        return note
+      })() : null,
+      buttons.length ? h('div', { class: 'buttons' }, ...buttons) : null)
+    li.addEventListener('click', () => {
+      map.flyTo({ center: [c.location.lon, c.location.lat], zoom: Math.max(map.getZoom(), 16) })
+      showMarker(c.location.lon, c.location.lat)
+    })
+    return li
+  }
+
+  function queueView(): HTMLElement {
+    const refresh = h('button', { type: 'button', class: 'link', 'data-testid': 'queue-refresh' }, t('queue.refresh'))
+    refresh.addEventListener('click', () => void loadQueue())
+    let body: HTMLElement
+    if (!auth.token) body = h('p', { class: 'note', 'data-testid': 'queue-signin' }, t('queue.signIn'))
+    else if (!queueAllowed()) body = h('p', { class: 'note' }, t('queue.notAllowed', { role: auth.me?.role_name ?? '' }))
+    else if (queue.error) body = h('p', { class: 'note error' }, queue.error)
+    else if (!queue.items.length) body = h('p', { class: 'note' }, queue.loading ? t('queue.loading') : t('queue.empty'))
+    else body = h('ul', { class: 'cases', 'data-testid': 'queue' }, ...queue.items.map(caseRow))
+    return h('section', { class: 'queue' },
+      h('h2', {}, t('queue.title'), ' ', queueAllowed() ? refresh : null),
+      queue.message ? h('p', { class: 'note', 'data-testid': 'queue-message', role: 'status' }, queue.message) : null,
+      body)
+  }
+
+  // ---- the located point ----
+
+  function nearbyView(): HTMLElement | null {
+    if (!nearby) return null
+    return h('div', {},
+      h('h3', {}, t('result.nearby')),
+      nearby.length ? h('ul', { class: 'units', 'data-testid': 'nearby' }, ...nearby.map((f) => h('li', {},
+        h('strong', {}, f.subclass_name ?? f.subclass), ' ',
+        h('span', { class: 'role' }, `${f.distance_m === null ? '' : `${Math.round(f.distance_m)} m · `}${f.status_name}`), h('br', {}),
+        t('role.owner'), '：', f.owner.name ?? f.owner.code,
+        f.owner.duty_phone ? h('span', { class: 'role' }, ` ☎ ${f.owner.duty_phone}`) : null, h('br', {}),
+        h('code', { class: 'uscc' }, f.id))))
+        : h('p', { class: 'note' }, t('result.noNearby')))
   }
 
   function resultView(r: GeocodeResult, swapped: boolean): HTMLElement {
@@ -152,6 +281,7 @@ export function dispatcherView(ctx: AppContext): ViewModule {
           h('code', { class: 'uscc' }, u.uscc),
         )),
       ),
+      nearbyView(),
     )
   }
 
@@ -160,7 +290,7 @@ export function dispatcherView(ctx: AppContext): ViewModule {
     const crs = url.get().crs
     const form = h('form', { class: 'locate-form', 'data-testid': 'locate-form', novalidate: true },
       h('label', {}, t('dispatcher.coords'),
-        h('input', { name: 'coords', type: 'text', inputmode: 'decimal', autocomplete: 'off', spellcheck: 'false', 'data-testid': 'coords', placeholder: t('dispatcher.coordsPlaceholder'), value: coordsValue })),
+        h('input', { name: 'coords', type: 'text', autocomplete: 'off', spellcheck: 'false', 'data-testid': 'coords', placeholder: t('dispatcher.coordsPlaceholder'), value: coordsValue })),
       h('label', {}, t('dispatcher.crs'),
         h('select', { name: 'crs', 'data-testid': 'crs' }, ...CRS.map((c) => h('option', { value: c, selected: c === crs }, t(`crs.${c}`))))),
       h('div', { class: 'buttons' },
@@ -178,7 +308,13 @@ export function dispatcherView(ctx: AppContext): ViewModule {
       h('div', { 'aria-live': 'polite', 'data-testid': 'message' }, message),
     )
     if (status.kind === 'done') panel.append(resultView(status.result, status.swapped))
+    panel.append(queueView())
   }
+
+  auth.onChange(() => {
+    queue = { ...queue, items: [], message: null }
+    if (panel) void loadQueue()
+  })
 
   return {
     id: 'dispatcher',
@@ -186,8 +322,9 @@ export function dispatcherView(ctx: AppContext): ViewModule {
     mount(el) {
       panel = el
       render()
+      void auth.ready.then(loadQueue)
       const at = url.get().at
-      if (at) void locate(at.lon, at.lat, 'wgs84', { frame: !url.get().viewport })
+      if (at) void locate({ lon: at.lon, lat: at.lat, crs: 'wgs84' }, { frame: !url.get().viewport })
     },
     unmount() {
       request?.abort()
@@ -197,7 +334,7 @@ export function dispatcherView(ctx: AppContext): ViewModule {
     },
     onMapClick({ lng, lat }) {
       // A click is always WGS84 (a point on our own map); the typed field and its CRS are left as they were.
-      void locate(lng, lat, 'wgs84', { frame: false })
+      void locate({ lon: lng, lat, crs: 'wgs84' }, { frame: false })
     },
     onLanguage: render,
   }
