@@ -31,6 +31,10 @@ import open311Routes from './routes/open311.ts'
 import changesetRoutes from './routes/changesets.ts'
 import tileRoutes from './routes/tiles.ts'
 import analysisRoutes from './routes/analysis.ts'
+import baseRoutes from './routes/base.ts'
+import frontageRoutes from './routes/frontage.ts'
+import indicatorRoutes from './routes/indicators.ts'
+import evaluationRoutes from './routes/evaluation.ts'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -94,6 +98,10 @@ export const app = fp(async function wangge(instance: FastifyInstance, opts: App
   await instance.register(changesetRoutes)
   await instance.register(tileRoutes)
   await instance.register(analysisRoutes)
+  await instance.register(baseRoutes, { bodyLimit: opts.config.bodyLimit })
+  await instance.register(frontageRoutes)
+  await instance.register(indicatorRoutes)
+  await instance.register(evaluationRoutes, { bodyLimit: opts.config.bodyLimit })
   // The web client at /; API routes keep precedence (server/plugins/static.ts).
   await instance.register(import('./plugins/static.ts'))
 }, { name: 'wangge' })

@@ -8,7 +8,7 @@ import { loadConfig, ConfigError } from './config.ts'
 import { DataDirLockedError } from './db/pglite.ts'
 import { app, serverOptions } from './app.ts'
 import { demoUsage, ensureStartCases } from '../fixtures/cases.ts'
-import { ensureFacilities, ensureFixture, ensurePlaces } from '../fixtures/load.ts'
+import { ensureBaseInfo, ensureFacilities, ensureFixture, ensureFrontage, ensurePlaces } from '../fixtures/load.ts'
 
 async function main(): Promise<void> {
   let config
@@ -29,9 +29,11 @@ async function main(): Promise<void> {
   if (config.seedFixture) {
     const loaded = await ensureFixture(server.db, { log: (m) => server.log.info(m) })
     const places = await ensurePlaces(server.db, { log: (m) => server.log.info(m) })
+    await ensureBaseInfo(server.db, { log: (m) => server.log.info(m) })
     if (loaded || places) await server.gridChanged()
     await ensureFacilities(server.db, { log: (m) => server.log.info(m) })
     if (await ensureStartCases(server.db, { log: (m) => server.log.info(m) })) await server.caseConfig.reload()
+    await ensureFrontage(server.db, { log: (m) => server.log.info(m) })
   }
 
   let closing = false

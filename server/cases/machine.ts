@@ -8,6 +8,7 @@
  *   accepted | dispatched | in_progress ──defer──▶ deferred ──resume──▶ (where it was)
  *   dispatched | in_progress: request_extension → grant_extension | deny_extension (status unchanged)
  *   any open status: progress (a note or on-site measure, status unchanged)
+ *   closed ──reopen──▶ handled (复核: the reporter was not satisfied; a supervisor verifies again, or sends it to rework)
  *
  * Pure: the service checks a request against this table before it touches the case.
  */
@@ -48,7 +49,7 @@ export type Stage = (typeof STAGES)[number]
 
 export const ACTIONS = [
   'accept', 'void', 'dispatch', 'start', 'return', 'handle', 'verify', 'rework', 'close',
-  'defer', 'resume', 'request_extension', 'grant_extension', 'deny_extension', 'progress',
+  'defer', 'resume', 'request_extension', 'grant_extension', 'deny_extension', 'progress', 'reopen',
 ] as const
 export type Action = (typeof ACTIONS)[number]
 
@@ -86,6 +87,8 @@ export const MACHINE: Record<Action, ActionSpec> = {
   request_extension: { name: '申请延期', from: OPEN_WORK, to: 'same', roles: ['handler'], unit: 'lead', note: 'required', photos: 'optional', notReporter: false },
   grant_extension: { name: '批准延期', from: OPEN_WORK, to: 'same', roles: ['dispatcher'], unit: null, note: 'optional', photos: 'none', notReporter: false },
   deny_extension: { name: '驳回延期', from: OPEN_WORK, to: 'same', roles: ['dispatcher'], unit: null, note: 'required', photos: 'none', notReporter: false },
+  // After an unsatisfied rating (case_ratings): back to the handled state, so the result is verified on site again.
+  reopen: { name: '复核重办', from: ['closed'], to: 'handled', roles: ['command_centre'], unit: null, note: 'required', photos: 'none', notReporter: false },
   progress: { name: '处置进展', from: OPEN_STATUSES, to: 'same', roles: ['handler', 'supervisor', 'command_centre', 'dispatcher'], unit: 'assigned', note: 'required', photos: 'optional', notReporter: false },
 }
 

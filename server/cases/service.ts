@@ -26,6 +26,7 @@ import { caseView, clockOf, type CaseView } from './view.ts'
 import { insertCase, linkReport, lockKeys, lookup, type FacilityMatch } from '../repositories/case-intake.ts'
 import { applyEffect, existingPhotos, lockCase } from '../repositories/case-transitions.ts'
 import { CaseQueries, type CaseFilter, type CaseRow, type Scope } from '../repositories/case-queries.ts'
+import { linkFrontage, matchFrontage } from '../repositories/base-frontage.ts'
 
 /** A component named by the reporter may be this far from the point given. */
 const NAMED_FACILITY_MAX_M = 100
@@ -127,7 +128,8 @@ const EMPTY_ROW: Omit<CaseRow, 'id' | 'matter_code' | 'matter_name' | 'channel' 
   clock_limit_minutes: null, clock_basis: null, warn_at: null, due_at: null,
 }
 
-function stateOf(r: CaseRow): CaseState {
+/** The part of a case row an action reads (cases/transition.ts). */
+export function stateOf(r: CaseRow): CaseState {
   return {
     id: r.id,
     status: r.status as Status,
@@ -285,6 +287,8 @@ export class CaseService {
         subdistrictOffice: config.officeOf(info.subdistrict.code), facility: facility ? { owner: facility.owner, maintainer: facility.maintainer } : null,
       })
       const units: RoutedUnit[] = routing.lead ? [routing.lead, ...routing.assists] : routing.assists
+      // 门前三包: a street matter on a unit's frontage goes to that unit as well (an assist unit of its own table, with the rule).
+      const frontage = await matchFrontage(tx, matter.code, at.lon, at.lat)
       const c = startClock('accept', config.limit(matter.code, 'accept'), now, config.calendar)
       const created = await insertCase(tx, {
         matterCode: matter.code, matterStd, channel, description, address: input.address ?? null, lon: at.lon, lat: at.lat,
@@ -296,9 +300,11 @@ export class CaseService {
         eventData: {
           channel, cell: info.code, facility: facility ? { id: facility.id, owner: facility.owner, maintainer: facility.maintainer, distance_m: Math.round(facility.distance_m * 10) / 10 } : null,
           routing: units.map((u) => ({ org: u.org, role: u.role, rule_id: u.ruleId, rule_name: u.ruleName })),
+          ...(frontage ? { frontage: { unit_id: frontage.unit_id, name: frontage.name, role: 'assist', rule_id: frontage.rule_id, rule_name: frontage.rule_name, distance_m: Math.round(frontage.distance_m * 100) / 100 } } : {}),
         },
         units: units.map((u) => ({ org: u.org, role: u.role, ruleId: u.ruleId, ruleName: u.ruleName })),
       })
+      if (frontage) await linkFrontage(tx, created.id, frontage, 'intake', now)
       if (config.settings.autoAcceptChannels.includes(channel)) {
         const row = await lockCase(tx, created.id)
         if (row) await this.applyChecked(tx, row, 'accept', {}, SYSTEM_ACTOR, config, now)

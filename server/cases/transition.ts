@@ -255,6 +255,10 @@ export function applyAction(s: CaseState, action: Action, input: ActionInput, ct
       break
     case 'progress':
       break
+    case 'reopen':
+      // The result is verified again: the verify stage's full time, from now.
+      startStage('verify')
+      break
   }
 
   if (c !== s.clock) {

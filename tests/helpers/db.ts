@@ -15,7 +15,7 @@ import { fileURLToPath } from 'node:url'
 import pg from 'pg'
 import { openDatabase } from '../../server/db/index.ts'
 import type { Database } from '../../server/db/types.ts'
-import { ensureFixture, ensurePlaces } from '../../fixtures/load.ts'
+import { ensureBaseInfo, ensureFixture, ensureFrontage, ensurePlaces } from '../../fixtures/load.ts'
 import { fillCaseFixtures, CASE_FIXTURE_FILES } from '../../fixtures/cases.ts'
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url))
@@ -34,7 +34,7 @@ function templateKey(name: TemplateName): string {
   const migrations = join(ROOT, 'server/migrations')
   for (const f of readdirSync(migrations).sort()) h.update(f).update(readFileSync(join(migrations, f)))
   if (name === 'chaoyang') {
-    for (const f of ['grids/generate.ts', 'fixtures/gazetteer.ts', 'server/repositories/grid-import.ts', 'grids/import-validate.ts', 'server/repositories/facility-import.ts', ...CASE_FIXTURE_FILES]) {
+    for (const f of ['grids/generate.ts', 'fixtures/gazetteer.ts', 'server/repositories/grid-import.ts', 'grids/import-validate.ts', 'server/repositories/facility-import.ts', ...CASE_FIXTURE_FILES, ...BASE_FIXTURE_FILES]) {
       if (existsSync(join(ROOT, f))) h.update(readFileSync(join(ROOT, f)))
     }
   }
@@ -46,7 +46,15 @@ async function fill(db: Database, name: TemplateName): Promise<void> {
   if (name === 'chaoyang') await ensurePlaces(db)
   // Organisations, some components, the loop's reference data, demo users and a small case history (fixtures/cases.ts).
   if (name === 'chaoyang') await fillCaseFixtures(db)
+  // Base records from the gazetteer, and frontage units along the roads (a fifth of the full fixture's) with the history's cases linked.
+  if (name === 'chaoyang') await ensureBaseInfo(db)
+  if (name === 'chaoyang') await ensureFrontage(db, { count: TEST_FRONTAGE_UNITS })
 }
+
+/** Frontage units in the test template (the full fixture has 40,000). */
+export const TEST_FRONTAGE_UNITS = 8000
+/** Files whose change must rebuild the chaoyang template (base information). */
+const BASE_FIXTURE_FILES = ['fixtures/base-info.ts', 'fixtures/frontage.ts', 'server/repositories/base-records.ts', 'server/repositories/base-frontage.ts']
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms))
 
