@@ -40,3 +40,27 @@ export function hexToRgb(hex: string): [number, number, number] {
   const n = Number.parseInt(hex.slice(1), 16)
   return [(n >> 16) & 255, (n >> 8) & 255, n & 255]
 }
+
+/** Pixels that differ by more than `tolerance` (sum of channel differences) between two screenshots of the same size. */
+export async function pixelDiff(page: Page, a: Buffer, b: Buffer, tolerance = 40): Promise<{ total: number; changed: number }> {
+  return page.evaluate(async ({ a64, b64, tol }) => {
+    const load = async (s: string): Promise<Uint8ClampedArray> => {
+      const bin = atob(s)
+      const bytes = new Uint8Array(bin.length)
+      for (let i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i)
+      const bmp = await createImageBitmap(new Blob([bytes], { type: 'image/png' }))
+      const canvas = new OffscreenCanvas(bmp.width, bmp.height)
+      const g = canvas.getContext('2d')
+      if (!g) throw new Error('no 2d context')
+      g.drawImage(bmp, 0, 0)
+      return g.getImageData(0, 0, bmp.width, bmp.height).data
+    }
+    const [x, y] = await Promise.all([load(a64), load(b64)])
+    if (x.length !== y.length) throw new Error('screenshots of different sizes')
+    let changed = 0
+    for (let i = 0; i < x.length; i += 4) {
+      if (Math.abs(x[i] - y[i]) + Math.abs(x[i + 1] - y[i + 1]) + Math.abs(x[i + 2] - y[i + 2]) > tol) changed++
+    }
+    return { total: x.length / 4, changed }
+  }, { a64: a.toString('base64'), b64: b.toString('base64'), tol: tolerance })
+}

@@ -13,12 +13,13 @@ import { fileURLToPath } from 'node:url'
 import type { Browser, BrowserContext, Page } from 'playwright-core'
 import { webBuildState, buildWeb } from '../../server/web-build.ts'
 import { fromWgs84 } from '../../geocoder/crs.ts'
+import { demoToken } from '../../fixtures/users.ts'
 import { centroid, contains } from '../../web/src/lib/geometry.ts'
 import { BACKGROUND } from '../../web/src/map/style.ts'
-import type { CellFeature, GeocodeResult } from '../../web/src/types.ts'
+import type { CaseItem, CellFeature, FacilityHit, GeocodeResult } from '../../web/src/types.ts'
 import { launch, Recorder } from './browser.ts'
 import { assert, equal, Harness } from './harness.ts'
-import { hexToRgb, pixelStats } from './pixels.ts'
+import { hexToRgb, pixelDiff, pixelStats } from './pixels.ts'
 import { solidPng } from './png.ts'
 import { startServer, type TestServer } from './server.ts'
 
@@ -98,26 +99,23 @@ async function run(c: Ctx): Promise<void> {
   const base = server.base
   mkdirSync(ARTIFACTS, { recursive: true })
   const health = await getJSON<{ cells: number }>(`${base}/healthz`)
-  const t0 = performance.now()
-  const cellsRes = await fetch(`${base}/api/cells`)
-  const cellsBytes = (await cellsRes.arrayBuffer()).byteLength
-  console.log(`# GET /api/cells: ${Math.round(performance.now() - t0)} ms, ${(cellsBytes / 1048576).toFixed(1)} MiB, ${health.cells} cells (server side, first call)`)
-
   const { page } = await newPage(c)
   const loads: number[] = []
 
-  await h.check('the page loads and draws every cell', async () => {
+  await h.check('the page loads and draws the district from the vector tiles', async () => {
     await page.goto(`${base}/`, { waitUntil: 'domcontentloaded' })
     await waitReady(page)
     const m = await page.evaluate(() => window.__wangge?.metrics)
     assert(m?.firstDraw !== undefined, 'no first-draw time')
-    equal(m.cellCount, health.cells, 'cells loaded by the client')
     loads.push(m.firstDraw)
-    console.log(`# first draw of ${m.cellCount} cells: ${Math.round(m.firstDraw)} ms after navigation start (cells requested at ${Math.round(m.cellsRequested ?? 0)} ms, received and parsed at ${Math.round(m.cellsFetched ?? 0)} ms, indexed at ${Math.round(m.gridBuilt ?? 0)} ms)`)
+    console.log(`# first draw: ${Math.round(m.firstDraw)} ms after navigation start (from the ${m.firstDrawSource} tiles)`)
     const labels = await page.waitForFunction(() => performance.getEntriesByName('wangge:labels-drawn')[0]?.startTime, null, { timeout: 60_000 })
     console.log(`# names (deck.gl TextLayer) drawn at ${Math.round(Number(await labels.jsonValue()))} ms`)
+    const grid = c.recorder.requests.filter((u) => u.includes('/api/cells'))
+    equal(grid.length, 0, 'requests for the cells as GeoJSON')
+    assert(c.recorder.requests.some((u) => /\/tiles\/(subdistricts|cells)\/\d+\/\d+\/\d+\.mvt$/.test(u)), 'no grid tile was requested')
     await page.screenshot({ path: join(ARTIFACTS, 'dispatcher-1366x768.png') })
-  })
+  }, 180_000, true)
 
   await h.check('the map renders with WebGL2', async () => {
     const gl = await page.evaluate(() => {
@@ -136,7 +134,7 @@ async function run(c: Ctx): Promise<void> {
 
   await h.check('the legend has a toggle per layer, and the cells toggle hides and shows them', async () => {
     const ids = await page.locator('[data-testid^="toggle-"]').evaluateAll((els) => els.map((e) => (e as HTMLElement).dataset.layer))
-    for (const id of ['cells', 'community', 'subdistrict', 'district', 'selection', 'labels']) assert(ids.includes(id), `no toggle for ${id} (have ${ids.join(', ')})`)
+    for (const id of ['cells', 'community', 'subdistrict', 'district', 'selection', 'labels', 'heatmap', 'hexagons', 'hotspots', 'scores', 'facilities', 'cases']) assert(ids.includes(id), `no toggle for ${id} (have ${ids.join(', ')})`)
     const region = await centreRegion(page)
     await page.locator('[data-testid="toggle-cells"]').uncheck()
     await idle(page)
@@ -147,6 +145,28 @@ async function run(c: Ctx): Promise<void> {
     await idle(page)
     const on = await pixelStats(page, await page.screenshot({ clip: region }), BG)
     assert(on.drawn / on.total > 0.6, 'the cells did not come back')
+  })
+
+  await h.check('every cell in view is drawn from the cell tiles (zoom 13)', async () => {
+    await page.evaluate(() => window.__wangge?.map.jumpTo({ center: [116.47, 39.93], zoom: 13 }))
+    await idle(page)
+    const seen = await page.evaluate(() => {
+      const map = window.__wangge?.map
+      if (!map) throw new Error('no map')
+      const b = map.getBounds()
+      const codes = new Set(map.queryRenderedFeatures({ layers: ['cells-fill'] }).map((f) => String(f.properties.code)))
+      return { codes: [...codes], bbox: [b.getWest(), b.getSouth(), b.getEast(), b.getNorth()] }
+    })
+    const api = await getJSON<{ features: CellFeature[] }>(`${base}/api/cells?bbox=${seen.bbox.join(',')}`)
+    const expectedCodes = new Set(api.features.map((f) => f.properties.code))
+    const drawn = new Set(seen.codes)
+    const missing = [...expectedCodes].filter((code) => !drawn.has(code))
+    const extra = [...drawn].filter((code) => !expectedCodes.has(code))
+    console.log(`# zoom 13: ${drawn.size} cells drawn, ${expectedCodes.size} in the view by the API`)
+    assert(expectedCodes.size > 100, `only ${expectedCodes.size} cells in view`)
+    // A cell whose bounding box only grazes the view may have no drawn pixel in it: allow 2 %.
+    assert(missing.length <= expectedCodes.size * 0.02, `${missing.length} cells in view not drawn, e.g. ${missing.slice(0, 5).join(', ')}`)
+    equal(extra.length, 0, 'cells drawn that the API does not have in view')
   })
 
   // A known cell: its centroid (inside the cell) is clicked on the map.
@@ -177,6 +197,13 @@ async function run(c: Ctx): Promise<void> {
     for (const u of expected.responsible_units) {
       assert(units?.includes(u.uscc), `unit ${u.uscc} is not in the panel: ${units}`)
       if (u.name) assert(units?.includes(u.name), `unit name ${u.name} is not in the panel`)
+    }
+    const near = await getJSON<{ facilities: FacilityHit[] }>(`${base}/api/facilities/nearest?lon=${lon}&lat=${lat}&k=5&max_distance=500`)
+    if (near.facilities.length) {
+      const nearby = page.locator('[data-testid="nearby"]')
+      await nearby.waitFor({ timeout: 15_000 })
+      const text = await nearby.textContent()
+      for (const f of near.facilities) assert(text?.includes(f.id) && text.includes(f.owner.name ?? f.owner.code), `component ${f.id} or its owner is not listed: ${text}`)
     }
     await idle(page)
     const after = await pixelStats(page, await page.screenshot({ clip: around }), BG)
@@ -209,10 +236,244 @@ async function run(c: Ctx): Promise<void> {
     await page.waitForFunction((code) => document.querySelector('[data-testid="cell-code"]')?.textContent === code, cell.properties.code, { timeout: 15_000 })
   })
 
+  /** Signs in through the top bar's box with a pasted token; waits for the user's name. */
+  const signIn = async (p: Page, key: string): Promise<void> => {
+    const toggle = p.locator('[data-testid="signin-toggle"]')
+    if (await p.locator('[data-testid="signout"]').count() === 0 && !(await toggle.textContent())?.includes('·')) {
+      await toggle.click()
+    } else {
+      if (await p.locator('[data-testid="signout"]').count() === 0) await toggle.click()
+      await p.locator('[data-testid="signout"]').click()
+      await toggle.click()
+    }
+    await p.locator('[data-testid="token"]').fill(demoToken(key))
+    await p.locator('[data-testid="signin"]').click()
+    await p.waitForFunction(() => document.querySelector('[data-testid="signin-toggle"]')?.textContent?.includes('·'), null, { timeout: 15_000 })
+  }
+  const caseById = async (id: number, key: string): Promise<CaseItem> => {
+    const res = await fetch(`${base}/api/cases/${id}`, { headers: { authorization: `Bearer ${demoToken(key)}` } })
+    if (!res.ok) throw new Error(`case ${id}: HTTP ${res.status}`)
+    return (await res.json()) as CaseItem
+  }
+
+  /** The centre's setting: automatic dispatch after 立案 (on in the fixture) or dispatch by hand. */
+  const autoDispatch = async (on: boolean): Promise<void> => {
+    const res = await fetch(`${base}/api/case-settings`, {
+      method: 'PATCH', headers: { authorization: `Bearer ${demoToken('admin')}`, 'content-type': 'application/json' }, body: JSON.stringify({ auto_dispatch: on }),
+    })
+    if (!res.ok) throw new Error(`PATCH /api/case-settings: HTTP ${res.status} ${await res.text()}`)
+  }
+
+  await h.check('dispatcher flow: the operator accepts a new case and the dispatcher dispatches it to the suggested units', async () => {
+    // With automatic dispatch on, 立案 goes straight on to the routed units; this centre dispatches by hand.
+    await autoDispatch(false)
+    try {
+      await dispatcherFlow()
+    } finally {
+      await autoDispatch(true)
+    }
+  })
+
+  async function dispatcherFlow(): Promise<void> {
+    await page.evaluate(() => window.__wangge?.map.jumpTo({ center: [116.47, 39.93], zoom: 12 }))
+    equal(await page.locator('[data-testid="queue-signin"]').count(), 1, 'the queue asks to sign in')
+    await signIn(page, 'operator')
+    const queue = page.locator('[data-testid="queue"]')
+    await queue.waitFor({ timeout: 30_000 })
+    const reported = page.locator('[data-testid="case"][data-status="reported"]').first()
+    await reported.waitFor({ timeout: 15_000 })
+    const id = Number(await reported.getAttribute('data-case-id'))
+    const before = await caseById(id, 'operator')
+    equal(before.status, 'reported', `case ${id} status before`)
+    const planned = before.units.filter((u) => u.state === 'planned')
+    assert(planned.length > 0, `case ${id} has no suggested unit`)
+    const unitsText = await reported.locator('[data-testid="case-units"]').textContent()
+    for (const u of planned) assert(unitsText?.includes(u.name), `suggested unit ${u.name} not shown: ${unitsText}`)
+    equal(await reported.locator('[data-testid="case-dispatch"]').count(), 0, 'an operator is offered dispatch')
+    await reported.locator('[data-testid="case-accept"]').click()
+    await page.waitForFunction((cid) => document.querySelector(`[data-case-id="${cid}"]`)?.getAttribute('data-status') === 'accepted', id, { timeout: 15_000 })
+    equal((await caseById(id, 'operator')).status, 'accepted', `case ${id} after accept`)
+    await page.screenshot({ path: join(ARTIFACTS, 'dispatcher-queue-1366x768.png') })
+
+    await signIn(page, 'dispatcher')
+    const row = page.locator(`[data-testid="case"][data-case-id="${id}"]`)
+    await row.waitFor({ timeout: 30_000 })
+    equal(await row.locator('[data-testid="case-accept"]').count(), 0, 'a dispatcher is offered accept')
+    await row.locator('[data-testid="case-dispatch"]').click()
+    await page.locator('[data-testid="queue-message"]').waitFor({ timeout: 15_000 })
+    await page.waitForFunction((cid) => !document.querySelector(`[data-testid="case"][data-case-id="${cid}"]`), id, { timeout: 15_000 })
+    const after = await caseById(id, 'dispatcher')
+    equal(after.status, 'dispatched', `case ${id} after dispatch`)
+    const active = after.units.filter((u) => u.state !== 'planned').map((u) => u.org).sort()
+    assert(planned.every((u) => active.includes(u.org)), `dispatched to ${active.join(', ')}, suggested ${planned.map((u) => u.org).join(', ')}`)
+  }
+
+  /** Toggles a layer and returns how many pixels of the map changed (same viewport, before and after). */
+  const layerChange = async (p: Page, id: string, region?: { x: number; y: number; width: number; height: number }): Promise<number> => {
+    const clip = region ?? await mapBox(p)
+    await idle(p)
+    const off = await p.screenshot({ clip })
+    await p.locator(`[data-testid="toggle-${id}"]`).check()
+    return (await pixelDiff(p, off, await waitDrawn(p, clip))).changed
+  }
+  /** Waits until the map and deck.gl have settled, then takes the screenshot (a second look 500 ms on catches late data). */
+  const waitDrawn = async (p: Page, clip: { x: number; y: number; width: number; height: number }): Promise<Buffer> => {
+    await p.waitForLoadState('networkidle').catch(() => undefined)
+    await idle(p)
+    await p.waitForTimeout(500)
+    await idle(p)
+    return p.screenshot({ clip })
+  }
+
+  await h.check('analysis layers draw: heatmap, H3 hexagons, hot spots, cell scores, open cases (signed in as a leader)', async () => {
+    await signIn(page, 'leader')
+    await page.evaluate(() => window.__wangge?.map.jumpTo({ center: [116.45, 39.93], zoom: 11.5 }))
+    const region = await centreRegion(page, 600, 400)
+    for (const id of ['heatmap', 'hexagons', 'hotspots', 'scores', 'cases']) {
+      const changed = await layerChange(page, id, region)
+      console.log(`# layer ${id}: ${changed} of ${region.width * region.height} pixels changed`)
+      assert(changed > (id === 'cases' ? 200 : 2000), `the ${id} layer changed only ${changed} pixels`)
+      await page.screenshot({ path: join(ARTIFACTS, `layer-${id}-1366x768.png`) })
+      await page.locator(`[data-testid="toggle-${id}"]`).uncheck()
+    }
+    // The time slider moves the window: the heatmap is asked again for the new one.
+    await page.locator('[data-testid="toggle-heatmap"]').check()
+    await page.locator('[data-testid="window-days"]').selectOption('7')
+    const label = await page.locator('[data-testid="window-label"]').textContent()
+    const asked = c.recorder.requests.length
+    await page.locator('[data-testid="time-slider"]').evaluate((el) => {
+      const input = el as HTMLInputElement
+      input.value = String(Number(input.max) - 14)
+      input.dispatchEvent(new Event('input'))
+      input.dispatchEvent(new Event('change'))
+    })
+    await page.waitForFunction((l) => document.querySelector('[data-testid="window-label"]')?.textContent !== l, label, { timeout: 5_000 })
+    await page.waitForFunction(() => document.querySelector('[data-testid="heat-total"]') !== null, null, { timeout: 15_000 })
+    assert(c.recorder.requests.slice(asked).some((u) => u.includes('/api/analysis/heatmap')), 'moving the slider asked for no heatmap')
+    await page.locator('[data-testid="window-days"]').selectOption('30')
+    await page.locator('[data-testid="time-slider"]').evaluate((el) => {
+      const input = el as HTMLInputElement
+      input.value = input.max
+      input.dispatchEvent(new Event('change'))
+    })
+    await page.locator('[data-testid="toggle-heatmap"]').uncheck()
+  })
+
+  await h.check('facility ownership: components coloured by owner, filtered by owner, a click opens the component card', async () => {
+    const near = await getJSON<{ facilities: FacilityHit[] }>(`${base}/api/facilities/nearest?lon=${lon}&lat=${lat}&k=1`)
+    const f = near.facilities[0]
+    assert(f, 'no component near the known cell')
+    await page.evaluate(([x, y]) => window.__wangge?.map.jumpTo({ center: [x, y], zoom: 17 }), [f.lon, f.lat])
+    const changed = await layerChange(page, 'facilities')
+    console.log(`# layer facilities: ${changed} pixels changed at zoom 17`)
+    assert(changed > 300, `the facilities layer changed only ${changed} pixels`)
+    const count = (): Promise<number> => page.evaluate(() => window.__wangge?.map.queryRenderedFeatures({ layers: ['facilities-point', 'facilities-line', 'facilities-area'] }).length ?? 0)
+    const all = await count()
+    const owners = await page.locator('[data-testid="facility-owner-filter"] option').count()
+    assert(owners > 2, `only ${owners - 1} owners in the filter`)
+    await page.locator('[data-testid="facility-owner-filter"]').selectOption(f.owner.code)
+    await idle(page)
+    const mine = await count()
+    const owned = await page.evaluate(() => window.__wangge?.map.queryRenderedFeatures({ layers: ['facilities-point', 'facilities-line', 'facilities-area'] }).map((x) => x.properties.owner))
+    assert(mine > 0 && mine < all, `filter by owner: ${mine} of ${all} drawn`)
+    assert(owned?.every((o) => o === f.owner.code), 'a component of another owner is drawn')
+    const box = await mapBox(page)
+    const pt = await page.evaluate(([x, y]) => window.__wangge?.map.project([x, y]), [f.lon, f.lat])
+    assert(pt, 'no projection')
+    await page.mouse.click(box.x + pt.x, box.y + pt.y)
+    const card = page.locator('[data-testid="facility-card"]')
+    await card.waitFor({ timeout: 15_000 })
+    const text = await card.textContent()
+    for (const want of [f.id, f.owner.name ?? f.owner.code, f.subclass, f.cell_code ?? '']) assert(text?.includes(want), `the card lacks ${want}: ${text}`)
+    await page.screenshot({ path: join(ARTIFACTS, 'facility-card-1366x768.png') })
+    await page.locator('[data-testid="facility-owner-filter"]').selectOption('')
+    await page.locator('[data-testid="toggle-facilities"]').uncheck()
+  })
+
+  await h.check('leader view: rankings of 43 subdistricts (sortable, rank change), departments and cells, trend, big screen refreshes', async () => {
+    await page.locator('[data-testid="view-leader"]').click()
+    const rows = page.locator('[data-testid="ranking"][data-level="subdistrict"] [data-testid="rank-row"]')
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid="ranking"][data-level="subdistrict"] [data-testid="rank-row"]').length > 0, null, { timeout: 60_000 })
+    const subdistricts = await getJSON<unknown[]>(`${base}/api/subdistricts`)
+    equal(await rows.count(), subdistricts.length, 'subdistricts in the ranking')
+    equal(subdistricts.length, 43, 'subdistricts of the fixture')
+    const scores = async (): Promise<number[]> => (await page.locator('[data-testid="rank-score"]').allTextContents()).map((x) => (x === '–' ? NaN : Number(x)))
+    await page.locator('[data-testid="sort-score"]').click()
+    const desc = (await scores()).filter((x) => !Number.isNaN(x))
+    assert(desc.every((x, i) => i === 0 || desc[i - 1] >= x), `not sorted by score, descending: ${desc.slice(0, 8).join(', ')}`)
+    await page.locator('[data-testid="sort-score"]').click()
+    const asc = (await scores()).filter((x) => !Number.isNaN(x))
+    assert(asc.every((x, i) => i === 0 || asc[i - 1] <= x), 'not sorted by score, ascending')
+    const changes = await page.locator('.ranking .change').allTextContents()
+    assert(changes.some((x) => /[↑↓]\d+/.test(x)), 'no rank change is shown')
+    await rows.first().click()
+    await page.locator('[data-testid="trend-chart"] polyline').waitFor({ timeout: 10_000 })
+    await page.locator('[data-testid="sort-rank"]').click()
+    await idle(page)
+    await page.screenshot({ path: join(ARTIFACTS, 'leader-1366x768.png') })
+    await page.locator('[data-testid="level-unit"]').click()
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid="ranking"][data-level="unit"] [data-testid="rank-row"]').length > 0, null, { timeout: 60_000 })
+    await page.locator('[data-testid="level-cell"]').click()
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid="ranking"][data-level="cell"] [data-testid="rank-row"]').length > 0, null, { timeout: 60_000 })
+    await page.locator('[data-testid="level-subdistrict"]').click()
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid="ranking"][data-level="subdistrict"] [data-testid="rank-row"]').length === 43, null, { timeout: 60_000 })
+    // Big screen: refreshes itself every `refresh` seconds.
+    await page.evaluate(() => { location.hash = location.hash.replace(/&?refresh=\d+/, '') + '&refresh=2' })
+    const before = await page.evaluate(() => window.__wangge?.refreshes ?? 0)
+    await page.locator('[data-testid="bigscreen"]').click()
+    assert(await page.evaluate(() => document.body.classList.contains('bigscreen')), 'no big-screen layout')
+    await page.waitForFunction((n) => (window.__wangge?.refreshes ?? 0) > n, before, { timeout: 30_000 })
+    await page.locator('[data-testid="bigscreen"]').click()
+    assert(!(await page.evaluate(() => document.body.classList.contains('bigscreen'))), 'the big screen did not end')
+  }, 300_000)
+
+  await h.check('the leader view in English and on a 4K wall screen (big screen)', async () => {
+    await page.locator('[data-testid="lang"]').click()
+    await page.waitForFunction(() => document.querySelector('#panel h2')?.textContent === 'Rankings', null, { timeout: 10_000 })
+    assert((await page.locator('[data-testid="ranking"] thead').textContent())?.includes('Score'), 'the table is not relabelled')
+    await page.locator('[data-testid="lang"]').click()
+    const link = page.url()
+    const { context, page: big } = await newPage(c, { width: 3840, height: 2160 })
+    await big.addInitScript((tok) => localStorage.setItem('wangge.token', tok), demoToken('leader'))
+    await big.goto(link, { waitUntil: 'domcontentloaded' })
+    await waitReady(big)
+    await big.waitForFunction(() => document.querySelectorAll('[data-testid="rank-row"]').length === 43, null, { timeout: 60_000 })
+    await big.locator('[data-testid="bigscreen"]').click()
+    await big.waitForLoadState('networkidle').catch(() => undefined)
+    await idle(big)
+    const dims = await big.evaluate(() => ({ sw: document.documentElement.scrollWidth, sh: document.documentElement.scrollHeight }))
+    assert(dims.sw <= 3840 && dims.sh <= 2160, `page overflows: ${JSON.stringify(dims)}`)
+    await big.screenshot({ path: join(ARTIFACTS, 'leader-bigscreen-3840x2160.png') })
+    await context.close()
+    await page.locator('[data-testid="view-dispatcher"]').click()
+  }, 300_000)
+
+  await h.check('panning stays smooth: frames per second with software WebGL', async () => {
+    await page.evaluate(() => window.__wangge?.map.jumpTo({ center: [116.47, 39.93], zoom: 13 }))
+    await idle(page)
+    const fps = await page.evaluate(() => new Promise<{ frames: number; ms: number }>((resolve) => {
+      const map = window.__wangge?.map
+      if (!map) throw new Error('no map')
+      let frames = 0
+      const t0 = performance.now()
+      const tick = (): void => {
+        frames++
+        if (performance.now() - t0 < 4000) requestAnimationFrame(tick)
+        else resolve({ frames, ms: performance.now() - t0 })
+      }
+      requestAnimationFrame(tick)
+      // Four pans of 300 px, one a second, each animated over 900 ms.
+      for (let i = 0; i < 4; i++) setTimeout(() => map.panBy([i % 2 ? -300 : 300, 120], { duration: 900 }), i * 1000)
+    }))
+    const rate = (fps.frames * 1000) / fps.ms
+    console.log(`# panning at zoom 13, 1366×768, software WebGL: ${rate.toFixed(1)} frames per second (${fps.frames} frames in ${Math.round(fps.ms)} ms)`)
+    assert(rate >= 5, `${rate.toFixed(1)} frames per second while panning`)
+  })
+
   await h.check('switching to English and back relabels the interface', async () => {
     await page.locator('[data-testid="lang"]').click()
     equal(await page.evaluate(() => document.documentElement.lang), 'en', 'html lang')
-    equal(await page.locator('#panel h2').textContent(), 'Locate', 'panel title')
+    equal(await page.locator('#panel h2').first().textContent(), 'Locate', 'panel title')
     equal(await page.locator('[data-testid="legend-toggle"]').textContent(), 'Layers', 'legend title')
     assert((await page.locator('[data-testid="result"]').textContent())?.includes('Responsible units'), 'the result is not relabelled')
     await page.waitForFunction(() => location.hash.includes('lang=en'), null, { timeout: 5_000 })
@@ -220,7 +481,7 @@ async function run(c: Ctx): Promise<void> {
     await page.screenshot({ path: join(ARTIFACTS, 'dispatcher-en-1366x768.png') })
     await page.locator('[data-testid="lang"]').click()
     equal(await page.evaluate(() => document.documentElement.lang), 'zh-CN', 'html lang after switching back')
-    equal(await page.locator('#panel h2').textContent(), '位置查询', 'panel title after switching back')
+    equal(await page.locator('#panel h2').first().textContent(), '位置查询', 'panel title after switching back')
   })
 
   await h.check('the layout fits 1366×768 without scrolling the page', async () => {

@@ -132,7 +132,7 @@ const zh = {
   'queue.dispatch': '派遣',
   'queue.void': '作废',
   'queue.voidNote': '作废原因（必填）',
-  'queue.done': '案件 #{id} 已{status}。',
+  'queue.done': '案件 #{id}：{status}。',
   'queue.refused': '案件 #{id} 未能办理：{message}',
   'leader.title': '综合评价排名',
   'leader.subdistricts': '街道/地区',

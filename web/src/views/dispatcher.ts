@@ -173,10 +173,10 @@ export function dispatcherView(ctx: AppContext): ViewModule {
     render()
     try {
       const after = await api.act(token, c.id, action, note ? { note } : {})
-      queue.message = t('queue.done', { id: c.id, status: after.status_name })
+      queue.message = t('queue.done', { id: String(c.id), status: after.status_name })
       voiding = null
     } catch (err) {
-      queue.message = err instanceof ApiError ? t('queue.refused', { id: c.id, message: err.message }) : t('error.generic', { message: String(err) })
+      queue.message = err instanceof ApiError ? t('queue.refused', { id: String(c.id), message: err.message }) : t('error.generic', { message: String(err) })
     }
     queue.busy = null
     await loadQueue()
