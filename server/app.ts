@@ -21,7 +21,7 @@ import geocodeRoutes from './routes/geocode.ts'
 import auth from './plugins/auth.ts'
 import rateLimit from '@fastify/rate-limit'
 import { AppError } from './errors.ts'
-import publicRoutes from './routes/public.ts'
+import publicRoutes, { mobileAppRoutes } from './routes/public.ts'
 import casesPlugin from './plugins/cases.ts'
 import caseRoutes from './routes/cases.ts'
 import caseConfigRoutes from './routes/case-config.ts'
@@ -91,6 +91,7 @@ export const app = fp(async function wangge(instance: FastifyInstance, opts: App
   await instance.register(casesPlugin)
   await instance.register(caseRoutes, { residentReportsPerHour: opts.config.residentReportsPerHour })
   await instance.register(publicRoutes, { guestsPerHour: opts.config.guestsPerHour })
+  await instance.register(mobileAppRoutes)
   await instance.register(caseConfigRoutes)
   await instance.register(photoRoutes)
   await instance.register(userRoutes)

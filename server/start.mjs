@@ -14,7 +14,7 @@ import { spawnSync } from 'node:child_process'
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..')
 const BUNDLE = join(ROOT, '.data', 'build', 'server.mjs')
 const SOURCES = ['server', 'grids', 'geocoder', 'fixtures', 'package-lock.json']
-const WEB_SOURCES = ['web/src', 'web/index.html', 'web/vite.config.ts']
+const WEB_SOURCES = ['web/src', 'web/index.html', 'web/m', 'web/vite.config.ts']
 const WEB_INDEX = join(ROOT, 'web', 'dist', 'index.html')
 
 /** Newest modification time under a path, skipping generated data. */

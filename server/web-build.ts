@@ -16,7 +16,7 @@ export const WEB = join(ROOT, 'web')
 const DIST = join(WEB, 'dist')
 const DIST_INDEX = join(DIST, 'index.html')
 /** What the bundle is made of, besides web/src: a change to any of these is a rebuild. */
-const INPUTS = [join(WEB, 'src'), join(WEB, 'index.html'), join(WEB, 'vite.config.ts')]
+const INPUTS = [join(WEB, 'src'), join(WEB, 'index.html'), join(WEB, 'm'), join(WEB, 'vite.config.ts')]
 
 function newest(path: string): number {
   if (!existsSync(path)) return 0

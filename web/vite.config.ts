@@ -51,7 +51,10 @@ export default defineConfig({
     chunkSizeWarningLimit: 1500,
     reportCompressedSize: false,
     rollupOptions: {
+      // The map client at /, the phone app (城管通) at /m/, and its service worker at a fixed /m/sw.js (its scope is /m/).
+      input: { main: join(root, 'index.html'), mobile: join(root, 'm/index.html'), sw: join(root, 'src/mobile/sw.ts') },
       output: {
+        entryFileNames: (chunk) => (chunk.name === 'sw' ? 'm/sw.js' : 'assets/[name]-[hash].js'),
         manualChunks(id: string): string | undefined {
           if (id.includes('node_modules/maplibre-gl')) return 'maplibre'
           if (/node_modules\/(@deck\.gl|@luma\.gl|@math\.gl|@loaders\.gl|@probe\.gl|mjolnir\.js|gl-matrix)/.test(id)) return 'deck'

@@ -113,4 +113,22 @@ const routes: FastifyPluginAsyncTypebox<PublicRoutesOptions> = async (app, opts)
   })
 }
 
+/** The phone app's icon: the grid's square and a pin, drawn as SVG (no binary asset to keep). */
+const ICON = `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 512 512"><rect width="512" height="512" rx="96" fill="#1f5fa8"/>`
+  + `<path d="M96 176h320M96 336h320M176 96v320M336 96v320" stroke="#9ec3ee" stroke-width="18"/>`
+  + `<path d="M256 112c-62 0-104 46-104 102 0 78 104 186 104 186s104-108 104-186c0-56-42-102-104-102z" fill="#ffcc33" stroke="#fff" stroke-width="14"/>`
+  + `<circle cx="256" cy="214" r="38" fill="#1f5fa8"/></svg>`
+
+/** What makes /m/ installable (Add to Home Screen): the web app manifest, and its icon. */
+export const mobileAppRoutes: FastifyPluginAsyncTypebox = async (app) => {
+  app.get('/m/manifest.webmanifest', { schema: { hide: true } }, async (_req, reply) => reply
+    .type('application/manifest+json; charset=utf-8').header('cache-control', 'no-cache')
+    .send(JSON.stringify({
+      name: '城管通 · 朝阳区网格化管理', short_name: '城管通', lang: 'zh-CN', start_url: '/m/', scope: '/m/', display: 'standalone',
+      background_color: '#f3f5f8', theme_color: '#1f5fa8',
+      icons: [{ src: '/m/icon.svg', sizes: 'any', type: 'image/svg+xml', purpose: 'any' }],
+    })))
+  app.get('/m/icon.svg', { schema: { hide: true } }, async (_req, reply) => reply.type('image/svg+xml').header('cache-control', 'public, max-age=86400').send(ICON))
+}
+
 export default routes
