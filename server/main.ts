@@ -8,7 +8,7 @@ import { loadConfig, ConfigError } from './config.ts'
 import { DataDirLockedError } from './db/pglite.ts'
 import { app, serverOptions } from './app.ts'
 import { demoUsage, ensureStartCases } from '../fixtures/cases.ts'
-import { ensureBaseInfo, ensureFacilities, ensureFixture, ensureFrontage, ensurePlaces } from '../fixtures/load.ts'
+import { ensureBaseInfo, ensureFacilities, ensureFixture, ensureFrontage, ensurePlaces, ensureServiceOutlets } from '../fixtures/load.ts'
 
 async function main(): Promise<void> {
   let config
@@ -32,6 +32,7 @@ async function main(): Promise<void> {
     await ensureBaseInfo(server.db, { log: (m) => server.log.info(m) })
     if (loaded || places) await server.gridChanged()
     await ensureFacilities(server.db, { log: (m) => server.log.info(m) })
+    await ensureServiceOutlets(server.db, { log: (m) => server.log.info(m) })
     if (await ensureStartCases(server.db, { log: (m) => server.log.info(m) })) await server.caseConfig.reload()
     await ensureFrontage(server.db, { log: (m) => server.log.info(m) })
   }
@@ -64,9 +65,14 @@ async function main(): Promise<void> {
   ].join('\n'))
   // Now the in-memory facility index (seconds for 250,000 components); PostGIS answered until here.
   const tIndex = performance.now()
-  server.facilities.rebuild().then(
+  await server.facilities.rebuild().then(
     (s) => server.log.info({ facilities: s.index.size, ms: Math.round(performance.now() - tIndex) }, 'facility index ready (built after listen)'),
     (err: unknown) => server.log.error({ err }, 'facility index build failed; lookups stay on PostGIS'))
+  // Then the heatmaps' case columns, so the leaders' first heatmap does not pay for loading them.
+  const tCases = performance.now()
+  await server.analysis.cases.refresh(true).then(
+    () => server.log.info({ ms: Math.round(performance.now() - tCases) }, 'heatmap case columns loaded (after listen)'),
+    (err: unknown) => server.log.error({ err }, 'loading the heatmap case columns failed; the first heatmap request loads them'))
 }
 
 main().catch((err: unknown) => {
