@@ -90,8 +90,8 @@ export const RATIO_KEYS = Object.keys(RATIOS) as RatioKey[]
  */
 const COMPLEMENT_VALUE: ReadonlySet<RatioKey> = new Set(['accurate_dispatch'])
 
-/** Terms a composite may weigh: a ratio (as a fraction 0–1), its complement, or the case-count score. */
-export type Term = RatioKey | `1-${RatioKey}` | 'case_count_score'
+/** Terms a composite may weigh: a ratio (as a fraction 0–1), its complement, the case-count score, or the public's satisfaction (SATISFACTION). */
+export type Term = RatioKey | `1-${RatioKey}` | 'case_count_score' | 'satisfaction'
 
 export interface Formula {
   name: string
@@ -227,6 +227,46 @@ export function composite(formula: FormulaKey, ratios: Record<RatioKey, Ratio>, 
   return { formula, score, grade: grade(score), terms }
 }
 
+/**
+ * The public's satisfaction (满意度): reporters' ratings of closed cases
+ * (case_ratings) and, for subdistricts, third-party surveys (survey_results)
+ * whose period ends in the window. Each answer scores its points; the mean is
+ * a 0–100 term. A unit with answers in the window gets
+ * (1 − weight) × its formula's score + weight × satisfaction (the formula's own
+ * terms keep their proportions); one without answers keeps the formula's score.
+ */
+export const SATISFACTION = {
+  // share of the composite the public's satisfaction takes when there are answers; 0 leaves the published formulas alone
+  weight: 0.1,
+  // points of each answer: 满意 100, 基本满意 60, 不满意 0
+  points: { satisfied: 100, basic: 60, unsatisfied: 0 },
+  // levels it applies to: supervisors are judged by their own reports and checks only
+  levels: ['cell', 'community', 'subdistrict', 'unit'] as readonly Level[],
+}
+
+export interface SatisfactionCounts { satisfied: number; basic: number; unsatisfied: number }
+
+/** Mean points of the answers, 0–100; null without any. */
+export function satisfactionScore(c: SatisfactionCounts | undefined): number | null {
+  const n = c ? c.satisfied + c.basic + c.unsatisfied : 0
+  if (!c || n === 0) return null
+  const p = SATISFACTION.points
+  return round2((c.satisfied * p.satisfied + c.basic * p.basic + c.unsatisfied * p.unsatisfied) / n)
+}
+
+/**
+ * Adds the satisfaction term to a composite (SATISFACTION says how).
+ * @example withSatisfaction(composite('department', ratios, 100), { satisfied: 3, basic: 1, unsatisfied: 0 }, 'unit')
+ */
+export function withSatisfaction(comp: Composite, c: SatisfactionCounts | undefined, level: Level): Composite {
+  const s = satisfactionScore(c)
+  const w = SATISFACTION.weight
+  if (s === null || w <= 0 || !SATISFACTION.levels.includes(level)) return comp
+  const terms = [...comp.terms.map((t) => ({ ...t, weight: Math.round(t.weight * (1 - w) * 1e4) / 1e4 })), { term: 'satisfaction' as Term, weight: w, score: s }]
+  const score = comp.score === null ? null : round2((1 - w) * comp.score + w * s)
+  return { formula: comp.formula, score, grade: grade(score), terms }
+}
+
 /** Every ratio of a unit. */
 export function allRatios(counts: Counts, level: Level): Record<RatioKey, Ratio> {
   const out = {} as Record<RatioKey, Ratio>
@@ -268,6 +308,7 @@ export function describe(): unknown {
     case_count: { steps: CASE_COUNT.steps.map(([max, score]) => ({ max, score })), above: CASE_COUNT.above, per_days: CASE_COUNT.perDays },
     grades: GRADES.map((g) => ({ grade: g.grade, min: Number.isFinite(g.min) ? g.min : null })),
     public_channels: PUBLIC_CHANNELS,
+    satisfaction: { weight: SATISFACTION.weight, points: SATISFACTION.points, levels: SATISFACTION.levels },
     levels: LEVEL_NAMES,
   }
 }

@@ -12,7 +12,7 @@
  * the time to close (a sort per unit) is asked only for the units a page shows.
  */
 import type { Queryable } from '../db/types.ts'
-import { COUNT_KEYS, PUBLIC_CHANNELS, zeroCounts, type Counts, type Level } from './indicators.ts'
+import { COUNT_KEYS, PUBLIC_CHANNELS, zeroCounts, type Counts, type Level, type SatisfactionCounts } from './indicators.ts'
 
 /** The grouping key of each level (allow-list: never request text). */
 const KEY: Record<Level, string> = {
@@ -84,6 +84,24 @@ WHERE c.reported_at >= $1 AND c.reported_at < $2
   AND ($4::text IS NULL OR starts_with(c.matter_code, $4))
   AND e.action IN ('verify', 'rework') AND e.at < $3 AND e.actor_id IS NOT NULL
 GROUP BY 1`
+
+/**
+ * The public's answers per unit (indicators.ts SATISFACTION): ratings before T of the
+ * window's cases; for subdistricts also third-party surveys whose period ends in the
+ * window (not when a matter is asked for: surveys have none). $1 from, $2 to, $3 T, $4 matter.
+ */
+export function satisfactionSql(level: Level): string {
+  const ratings = `SELECT ${KEY[level]} AS key, r.rating, 1 AS n FROM case_ratings r JOIN cases c ON c.id = r.case_id
+    WHERE c.reported_at >= $1 AND c.reported_at < $2 AND r.created_at < $3
+      AND ($4::text IS NULL OR starts_with(c.matter_code, $4)) AND ${KEY[level]} IS NOT NULL`
+  const surveys = level !== 'subdistrict' ? '' : `
+    UNION ALL SELECT s.subdistrict_code, a.rating, a.n FROM survey_results s
+      CROSS JOIN LATERAL (VALUES ('satisfied', s.satisfied), ('basic', s.basic), ('unsatisfied', s.unsatisfied)) AS a(rating, n)
+    WHERE $4::text IS NULL AND s.period_end >= ($1::timestamptz AT TIME ZONE 'Asia/Shanghai')::date AND s.period_end < ($2::timestamptz AT TIME ZONE 'Asia/Shanghai')::date`
+  return `SELECT key, coalesce(sum(n) FILTER (WHERE rating = 'satisfied'), 0)::int AS satisfied,
+  coalesce(sum(n) FILTER (WHERE rating = 'basic'), 0)::int AS basic, coalesce(sum(n) FILTER (WHERE rating = 'unsatisfied'), 0)::int AS unsatisfied
+FROM (${ratings}${surveys}) x GROUP BY 1`
+}
 
 /** The units of a level, with names and parents, for ranking every one (even without cases). */
 const UNITS: Record<Level, string> = {
@@ -204,6 +222,12 @@ export class ScoreRepository {
     if (keys && !keys.length) return new Map()
     const rows = (await this.db.query<{ key: string; p90: number }>(p90Sql(level), [q.from, q.to, q.at, q.matter, keys])).rows
     return new Map(rows.map((r) => [String(r.key).trim(), r.p90]))
+  }
+
+  /** The public's answers per unit for one window (SATISFACTION in indicators.ts). */
+  async satisfaction(level: Level, q: CountQuery): Promise<Map<string, SatisfactionCounts>> {
+    const rows = (await this.db.query<{ key: string } & SatisfactionCounts>(satisfactionSql(level), [q.from, q.to, q.at, q.matter])).rows
+    return new Map(rows.map((r) => [String(r.key).trim(), { satisfied: r.satisfied, basic: r.basic, unsatisfied: r.unsatisfied }]))
   }
 
   /** Every unit of a level (for units: those that led a case between `from` and `to`). */

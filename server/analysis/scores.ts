@@ -4,8 +4,8 @@
  * case-count score, composite and grade from indicators.ts.
  */
 import {
-  allRatios, caseCountScore, composite, DEFAULT_FORMULA, rank, round2, ZERO_COUNTS,
-  type Composite, type Counts, type FormulaKey, type Level, type Ratio, type RatioKey,
+  allRatios, caseCountScore, composite, DEFAULT_FORMULA, rank, round2, SATISFACTION, withSatisfaction, ZERO_COUNTS,
+  type Composite, type Counts, type FormulaKey, type Level, type Ratio, type RatioKey, type SatisfactionCounts,
 } from './indicators.ts'
 import type { ScoreRepository, UnitCounts, UnitInfo } from './score-repository.ts'
 
@@ -70,14 +70,16 @@ interface Scored {
 
 const NO_CASES: UnitCounts = { counts: ZERO_COUNTS, closeSumHours: 0 }
 
-function score(units: UnitInfo[], counts: Map<string, UnitCounts>, level: Level, formula: FormulaKey, w: Window): Scored[] {
+function score(units: UnitInfo[], counts: Map<string, UnitCounts>, level: Level, formula: FormulaKey, w: Window, sat: Map<string, SatisfactionCounts>): Scored[] {
   return units.map((info) => {
     const c = counts.get(info.key) ?? NO_CASES
     const ratios = allRatios(c.counts, level)
     const countScore = caseCountScore(c.counts.opened, w.days)
-    return { info, c, ratios, countScore, comp: composite(formula, ratios, countScore) }
+    return { info, c, ratios, countScore, comp: withSatisfaction(composite(formula, ratios, countScore), sat.get(info.key), level) }
   })
 }
+
+const NO_ANSWERS: Promise<Map<string, SatisfactionCounts>> = Promise.resolve(new Map())
 
 /**
  * Scores every unit of a level for the window and the previous one.
@@ -88,13 +90,16 @@ export async function scoreLevel(repo: ScoreRepository, q: ScoreQuery): Promise<
   const len = q.to.getTime() - q.from.getTime()
   const cur = window(q.from, q.to, q.now)
   const prev = window(new Date(q.from.getTime() - len), q.from, q.now)
-  const [units, now, before] = await Promise.all([
+  const rated = SATISFACTION.weight > 0 && SATISFACTION.levels.includes(q.level)
+  const [units, now, before, satNow, satBefore] = await Promise.all([
     repo.units(q.level, prev.from, q.to),
     repo.counts(q.level, { from: cur.from, to: cur.to, at: cur.evaluated_at, matter: q.matter }),
     repo.counts(q.level, { from: prev.from, to: prev.to, at: prev.evaluated_at, matter: q.matter }),
+    rated ? repo.satisfaction(q.level, { from: cur.from, to: cur.to, at: cur.evaluated_at, matter: q.matter }) : NO_ANSWERS,
+    rated ? repo.satisfaction(q.level, { from: prev.from, to: prev.to, at: prev.evaluated_at, matter: q.matter }) : NO_ANSWERS,
   ])
-  const a = score(units, now, q.level, formula, cur)
-  const b = score(units, before, q.level, formula, prev)
+  const a = score(units, now, q.level, formula, cur, satNow)
+  const b = score(units, before, q.level, formula, prev, satBefore)
   const rankNow = rank(a, (s) => s.comp.score)
   const rankBefore = rank(b, (s) => s.comp.score)
   const out: UnitScore[] = a.map((s, i) => {
