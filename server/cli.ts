@@ -20,7 +20,10 @@ const USAGE = `usage:
   npm run cli -- generate [--cells 8423] [--seed 20050101] [--out fixtures/data/grid.geojson]
   npm run cli -- facilities-import <file.geojson|file.csv> [--crs wgs84|gcj02|bd09] [--skip-invalid]
   npm run cli -- facilities-export [--format geojson|csv] [--out file]
-  npm run cli -- cases [--count 500000] [--days 365] [--end ISO-date] [--seed N] [--append]   the seeded year of cases`
+  npm run cli -- cases [--count 500000] [--days 365] [--end ISO-date] [--seed N] [--append]   the seeded year of cases
+  npm run cli -- base-import <file.geojson|file.csv> [--crs wgs84|gcj02|bd09] [--skip-invalid]   base records (人地事物组织), all or nothing
+  npm run cli -- surveys-import <file.csv>   third-party survey results per subdistrict and period
+  npm run cli -- indicators-snapshot [--day YYYY-MM-DD] [--days N]   the daily snapshot of the monitoring indicators`
 
 async function withDb<T>(fn: (db: Awaited<ReturnType<typeof openDatabase>>) => Promise<T>): Promise<T> {
   const config = loadConfig()
@@ -39,7 +42,9 @@ async function main(argv: string[]): Promise<number> {
     allowPositionals: true,
     options: { out: { type: 'string' }, cells: { type: 'string' }, seed: { type: 'string' }, crs: { type: 'string' }, 'skip-invalid': { type: 'boolean' }, format: { type: 'string' },
       // cases (server/cases/cli.ts parses them again)
-      count: { type: 'string' }, days: { type: 'string' }, end: { type: 'string' }, append: { type: 'boolean' } },
+      count: { type: 'string' }, days: { type: 'string' }, end: { type: 'string' }, append: { type: 'boolean' },
+      // indicators-snapshot (server/base/cli.ts parses them again)
+      day: { type: 'string' } },
   })
   switch (command) {
     case 'import': {
@@ -79,6 +84,10 @@ async function main(argv: string[]): Promise<number> {
     case 'facilities-import':
     case 'facilities-export':
       return withDb(async (db) => (await import('./facility-cli.ts')).facilitiesCommand(db, command, rest, usage))
+    case 'base-import':
+    case 'surveys-import':
+    case 'indicators-snapshot':
+      return withDb(async (db) => (await import('./base/cli.ts')).baseCommand(db, command, rest, usage))
     case 'cases':
       return withDb(async (db) => (await import('./cases/cli.ts')).casesCommand(db, rest))
     case 'geocode': {
