@@ -44,7 +44,8 @@ export function hexToRgb(hex: string): [number, number, number] {
 /** Pixels that differ by more than `tolerance` (sum of channel differences) between two screenshots of the same size. */
 export async function pixelDiff(page: Page, a: Buffer, b: Buffer, tolerance = 40): Promise<{ total: number; changed: number }> {
   return page.evaluate(async ({ a64, b64, tol }) => {
-    const load = async (s: string): Promise<Uint8ClampedArray> => {
+    // No named inner functions: tsx would wrap them in a helper the page does not have.
+    const [x, y] = await Promise.all([a64, b64].map(async (s) => {
       const bin = atob(s)
       const bytes = new Uint8Array(bin.length)
       for (let i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i)
@@ -54,8 +55,7 @@ export async function pixelDiff(page: Page, a: Buffer, b: Buffer, tolerance = 40
       if (!g) throw new Error('no 2d context')
       g.drawImage(bmp, 0, 0)
       return g.getImageData(0, 0, bmp.width, bmp.height).data
-    }
-    const [x, y] = await Promise.all([load(a64), load(b64)])
+    }))
     if (x.length !== y.length) throw new Error('screenshots of different sizes')
     let changed = 0
     for (let i = 0; i < x.length; i += 4) {

@@ -332,7 +332,7 @@ async function run(c: Ctx): Promise<void> {
     for (const id of ['heatmap', 'hexagons', 'hotspots', 'scores', 'cases']) {
       const changed = await layerChange(page, id, region)
       console.log(`# layer ${id}: ${changed} of ${region.width * region.height} pixels changed`)
-      assert(changed > (id === 'cases' ? 200 : 2000), `the ${id} layer changed only ${changed} pixels`)
+      assert(changed > 2000, `the ${id} layer changed only ${changed} pixels`)
       await page.screenshot({ path: join(ARTIFACTS, `layer-${id}-1366x768.png`) })
       await page.locator(`[data-testid="toggle-${id}"]`).uncheck()
     }
@@ -418,7 +418,8 @@ async function run(c: Ctx): Promise<void> {
     await page.locator('[data-testid="level-subdistrict"]').click()
     await page.waitForFunction(() => document.querySelectorAll('[data-testid="ranking"][data-level="subdistrict"] [data-testid="rank-row"]').length === 43, null, { timeout: 60_000 })
     // Big screen: refreshes itself every `refresh` seconds.
-    await page.evaluate(() => { location.hash = location.hash.replace(/&?refresh=\d+/, '') + '&refresh=2' })
+    await page.evaluate(() => { location.hash = `${location.hash.replace(/&?refresh=\d+/, '')}&refresh=2` })
+    await page.waitForFunction(() => location.hash.includes('refresh=2'), null, { timeout: 5_000 })
     const before = await page.evaluate(() => window.__wangge?.refreshes ?? 0)
     await page.locator('[data-testid="bigscreen"]').click()
     assert(await page.evaluate(() => document.body.classList.contains('bigscreen')), 'no big-screen layout')
@@ -451,12 +452,12 @@ async function run(c: Ctx): Promise<void> {
   await h.check('panning stays smooth: frames per second with software WebGL', async () => {
     await page.evaluate(() => window.__wangge?.map.jumpTo({ center: [116.47, 39.93], zoom: 13 }))
     await idle(page)
-    const fps = await page.evaluate(() => new Promise<{ frames: number; ms: number }>((resolve) => {
-      const map = window.__wangge?.map
-      if (!map) throw new Error('no map')
+    // A string, not a function: tsx would wrap the named frame counter in a helper the page does not have.
+    const fps = await page.evaluate<{ frames: number; ms: number }>(`new Promise((resolve) => {
+      const map = window.__wangge.map
       let frames = 0
       const t0 = performance.now()
-      const tick = (): void => {
+      const tick = () => {
         frames++
         if (performance.now() - t0 < 4000) requestAnimationFrame(tick)
         else resolve({ frames, ms: performance.now() - t0 })
@@ -464,7 +465,7 @@ async function run(c: Ctx): Promise<void> {
       requestAnimationFrame(tick)
       // Four pans of 300 px, one a second, each animated over 900 ms.
       for (let i = 0; i < 4; i++) setTimeout(() => map.panBy([i % 2 ? -300 : 300, 120], { duration: 900 }), i * 1000)
-    }))
+    })`)
     const rate = (fps.frames * 1000) / fps.ms
     console.log(`# panning at zoom 13, 1366×768, software WebGL: ${rate.toFixed(1)} frames per second (${fps.frames} frames in ${Math.round(fps.ms)} ms)`)
     assert(rate >= 5, `${rate.toFixed(1)} frames per second while panning`)
@@ -540,6 +541,7 @@ async function run(c: Ctx): Promise<void> {
     // A stand-in tile server on loopback: the same grey tile for every z/x/y.
     const png = solidPng(256, 200)
     const tiles: string[] = []
+    let prefix = ''
     const tileServer = createServer((req, res) => {
       tiles.push(req.url ?? '')
       res.writeHead(200, { 'content-type': 'image/png', 'access-control-allow-origin': '*' }).end(png)
@@ -547,7 +549,8 @@ async function run(c: Ctx): Promise<void> {
     await new Promise<void>((resolve) => tileServer.listen(0, '127.0.0.1', resolve))
     try {
       const port = (tileServer.address() as AddressInfo).port
-      const template = `http://127.0.0.1:${port}/tiles/{z}/{x}/{y}.png`
+      prefix = `http://127.0.0.1:${port}/tiles/`
+      const template = `${prefix}{z}/{x}/{y}.png`
       const { context, page: p } = await newPage(c)
       await p.goto(`${base}/?basemap=${encodeURIComponent(template)}#view=dispatcher`, { waitUntil: 'domcontentloaded' })
       await waitReady(p)
@@ -559,7 +562,7 @@ async function run(c: Ctx): Promise<void> {
     } finally {
       await new Promise<void>((resolve) => tileServer.close(() => resolve()))
     }
-    equal(c.recorder.requests.filter((u) => u.includes('/tiles/')).length, tiles.length, 'tile requests seen by the browser')
+    equal(c.recorder.requests.filter((u) => u.startsWith(prefix)).length, tiles.length, 'base-map tile requests seen by the browser')
   })
 
   await h.check('load time to first draw (two more cold loads)', async () => {

@@ -22,6 +22,8 @@ export interface UrlState {
   crs: Crs
   /** Optional raster base map URL template ({z}/{x}/{y}); off unless given. */
   basemap: string | undefined
+  /** Seconds between the big screen's refreshes (leader view); undefined = its default. */
+  refresh: number | undefined
 }
 
 export const DEFAULT_STATE: UrlState = {
@@ -32,6 +34,7 @@ export const DEFAULT_STATE: UrlState = {
   at: undefined,
   crs: 'wgs84',
   basemap: undefined,
+  refresh: undefined,
 }
 
 const num = (s: string | undefined): number | undefined => {
@@ -84,7 +87,14 @@ export function parseState(hash: string, search = ''): UrlState {
     at: parsePoint(p.get('at')),
     crs: crs === 'gcj02' || crs === 'bd09' || crs === 'wgs84' ? crs : DEFAULT_STATE.crs,
     basemap: safeBasemap(p.get('basemap') ?? q.get('basemap')),
+    refresh: parseRefresh(p.get('refresh')),
   }
+}
+
+/** Whole seconds, at least 2 (a wall screen polling faster only loads the server). */
+function parseRefresh(raw: string | null): number | undefined {
+  const n = num(raw ?? undefined)
+  return n === undefined || n < 2 || n > 86_400 ? undefined : Math.round(n)
 }
 
 /** Decimals for a zoom: enough that a shared link reopens on the same cell (≈ 1 m at zoom 18). */
@@ -105,5 +115,6 @@ export function formatState(s: UrlState): string {
   if (s.at) parts.push(`at=${s.at.lon.toFixed(6)},${s.at.lat.toFixed(6)}`)
   if (s.crs !== DEFAULT_STATE.crs) parts.push(`crs=${s.crs}`)
   if (s.basemap) parts.push(`basemap=${encodeURIComponent(s.basemap)}`)
+  if (s.refresh !== undefined) parts.push(`refresh=${s.refresh}`)
   return `#${parts.join('&')}`
 }

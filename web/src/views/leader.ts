@@ -36,11 +36,6 @@ function svg<K extends keyof SVGElementTagNameMap>(tag: K, attrs: Record<string,
   return el
 }
 
-function refreshSeconds(): number {
-  const m = /[#&]refresh=(\d+)/.exec(window.location.hash)
-  return m ? Math.max(2, Number(m[1])) : DEFAULT_REFRESH_S
-}
-
 export function leaderView(ctx: AppContext): ViewModule {
   const { i18n, api, auth, analysis } = ctx
   const t = i18n.t.bind(i18n)
@@ -191,7 +186,7 @@ export function leaderView(ctx: AppContext): ViewModule {
       document.documentElement.requestFullscreen?.().catch(() => undefined)
       timer = window.setInterval(() => {
         void analysis.reload().then(load)
-      }, refreshSeconds() * 1000)
+      }, (ctx.url.get().refresh ?? DEFAULT_REFRESH_S) * 1000)
     } else if (document.fullscreenElement) {
       void document.exitFullscreen().catch(() => undefined)
     }
