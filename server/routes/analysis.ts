@@ -118,8 +118,30 @@ export default fp(async function analysis(instance: FastifyInstance, opts: Analy
     coverage: new CoverageRepository(app.db),
   }
   app.decorate('analysis', a)
-  app.onGridChanged(async () => { a.cases.reset(); a.area.reset() })
+  app.onGridChanged(async () => { a.cases.reset(); a.area.reset(); cellScores = null })
   const now = (): Date => app.cases.now()
+
+  // The cells tiles carry each cell's composite score and grade over the last 30 days: all cells
+  // are scored once per Beijing day (the tiles' default score version) and kept; a tile looks its cells up.
+  let cellScores: { day: string; map: Promise<Map<string, { score: number; grade: string }>> } | null = null
+  const beijingDay = (d: Date): string => new Date(d.getTime() + 8 * 3_600_000).toISOString().slice(0, 10)
+  if (app.hasDecorator('tiles')) {
+    app.tiles.setCellScores(async (codes) => {
+      const t = now()
+      const day = beijingDay(t)
+      if (!cellScores || cellScores.day !== day) {
+        const map = scoreLevel(a.scores, { level: 'cell', from: new Date(t.getTime() - 30 * 86_400_000), to: t, matter: null, now: t }).then((r) => {
+          const m = new Map<string, { score: number; grade: string }>()
+          for (const u of r.units) if (u.composite.score !== null && u.composite.grade !== null) m.set(u.code, { score: u.composite.score, grade: u.composite.grade })
+          return m
+        })
+        cellScores = { day, map }
+        map.catch(() => { if (cellScores?.map === map) cellScores = null })
+      }
+      const all = await cellScores.map
+      return new Map(codes.flatMap((c) => { const v = all.get(c); return v ? [[c, v] as const] : [] }))
+    })
+  }
 
   /** The window asked for, checked: 400 invalid_window for an inverted or empty one. */
   function windowOf(q: { from?: string; to?: string }): { from: Date; to: Date } {
