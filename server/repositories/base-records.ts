@@ -77,7 +77,7 @@ export async function insertBaseRows(tx: Queryable, rows: readonly BaseRow[], im
  */
 export async function importBaseRecords(db: Database, rows: readonly BaseInput[], readProblems: readonly BaseProblem[], rowCount: number, opts: BaseImportOptions): Promise<BaseImportSummary> {
   const t0 = performance.now()
-  if (!opts.skipInvalid && readProblems.length) throw new BaseRecordsRejected([...readProblems])
+  // A file-level problem (not a FeatureCollection, no rows) leaves nothing to check further.
   if (readProblems.some((p) => p.row === null)) throw new BaseRecordsRejected([...readProblems])
   return db.transaction(async (tx) => {
     await tx.query(WRITE_LOCK)
@@ -116,4 +116,29 @@ export async function importBaseRecords(db: Database, rows: readonly BaseInput[]
 
 export async function baseRecordCount(db: Queryable): Promise<number> {
   return (await db.query<{ n: number }>('SELECT count(*)::int AS n FROM base_records')).rows[0].n
+}
+
+/**
+ * After the grid changed (a redraw or an import): base records, named residents
+ * and frontage units in the cells the new version closed get the cell that now
+ * covers them (smallest code; a frontage by its middle, or its point on surface). Only the
+ * cells closed by the latest version are looked at, through the cell index.
+ * Returns how many rows moved.
+ */
+export async function reassignAfterGridChange(db: Database): Promise<{ records: number; residents: number; frontage: number }> {
+  return db.transaction(async (tx) => {
+    await tx.query(WRITE_LOCK)
+    const changed = `(SELECT h.code FROM cell_history h WHERE h.version_to = (SELECT max(id) FROM grid_versions))`
+    const cover = (g: string): string => `(SELECT c.code FROM cells c WHERE ST_Covers(c.geom, ${g}) ORDER BY c.code LIMIT 1)`
+    const records = await tx.query(`UPDATE base_records b SET cell_code = n.code, community_code = substr(n.code, 1, 12), subdistrict_code = substr(n.code, 1, 9), updated_at = now()
+      FROM (SELECT id, ${cover('x.geom')} AS code FROM base_records x WHERE x.cell_code IN ${changed}) n
+      WHERE b.id = n.id AND n.code IS NOT NULL AND n.code <> b.cell_code`)
+    const residents = await tx.query(`UPDATE base_residents r SET cell_code = b.cell_code FROM base_records b
+      WHERE b.id = r.building_id AND r.cell_code <> b.cell_code AND r.cell_code IN ${changed}`)
+    const frontage = await tx.query(`UPDATE frontage_units u SET cell_code = n.code, community_code = substr(n.code, 1, 12), subdistrict_code = substr(n.code, 1, 9)
+      FROM (SELECT id, ${cover("CASE WHEN GeometryType(x.frontage) = 'LINESTRING' THEN ST_LineInterpolatePoint(x.frontage, 0.5) ELSE ST_PointOnSurface(x.frontage) END")} AS code
+        FROM frontage_units x WHERE x.cell_code IN ${changed}) n
+      WHERE u.id = n.id AND n.code IS NOT NULL AND n.code <> u.cell_code`)
+    return { records: records.affectedRows, residents: residents.affectedRows, frontage: frontage.affectedRows }
+  })
 }

@@ -12,7 +12,7 @@ import { authErrors, literals } from './case-schemas.ts'
 import { comprehensive, polygonArea, type Area } from '../base/query.ts'
 import { IMPORT_ROLES, QUERY_ROLES } from '../base/access.ts'
 import { BASE_KINDS, CRS_NAMES, readBaseCsv, readBaseGeoJSON, validateBase } from '../base/validate.ts'
-import { importBaseRecords } from '../repositories/base-records.ts'
+import { importBaseRecords, reassignAfterGridChange } from '../repositories/base-records.ts'
 
 const Nullable = <T extends TSchema>(t: T) => Type.Union([t, Type.Null()])
 const Counts = Type.Record(Type.String(), Type.Integer())
@@ -74,6 +74,11 @@ const routes: FastifyPluginAsyncTypebox<{ bodyLimit?: number }> = async (app, op
   // Imports are large: the app's limit for them (WANGGE_BODY_LIMIT), not the 1 MiB default.
   const bodyLimit = opts.bodyLimit ?? 64 * 1024 * 1024
   if (!app.hasContentTypeParser('text/csv')) app.addContentTypeParser('text/csv', { parseAs: 'string', bodyLimit }, (_req, body, done) => done(null, body))
+  // A redraw or an import closes cells: what was in them gets the cell that covers it now.
+  app.onGridChanged(async () => {
+    const moved = await reassignAfterGridChange(app.db)
+    if (moved.records || moved.frontage) app.log.info(moved, 'base records and frontage units moved to their new cells')
+  })
   const now = (): Date => app.cases.now()
   const window = (q: { from?: string; to?: string }): { from: Date; to: Date } => {
     const to = q.to ? new Date(q.to) : now()
