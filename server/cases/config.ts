@@ -17,6 +17,8 @@ export interface CaseSettings {
   facilityToleranceM: number
   autoDispatch: boolean
   autoAcceptChannels: string[]
+  /** Residents see the photos of the repair and its verification of the cases they reported (migration 011). */
+  publishResultPhotos: boolean
   revision: number
 }
 

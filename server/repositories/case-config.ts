@@ -40,6 +40,7 @@ export interface SettingsPatch {
   facilityToleranceM?: number
   autoDispatch?: boolean
   autoAcceptChannels?: string[]
+  publishResultPhotos?: boolean
 }
 
 export class CaseConfigRepository {
@@ -48,11 +49,12 @@ export class CaseConfigRepository {
   /** Everything a CaseConfig is built from. */
   async load(): Promise<ConfigRows> {
     const db = this.db
-    const s = (await db.query<{ utc_offset_minutes: number; duplicate_radius_m: number; duplicate_window_hours: number; facility_tolerance_m: number; auto_dispatch: boolean; auto_accept_channels: string[]; revision: string }>(
+    const s = (await db.query<{ utc_offset_minutes: number; duplicate_radius_m: number; duplicate_window_hours: number; facility_tolerance_m: number; auto_dispatch: boolean; auto_accept_channels: string[]; publish_result_photos: boolean; revision: string }>(
       'SELECT * FROM case_settings')).rows[0]
     const settings: CaseSettings = {
       utcOffsetMinutes: s.utc_offset_minutes, duplicateRadiusM: s.duplicate_radius_m, duplicateWindowHours: s.duplicate_window_hours,
-      facilityToleranceM: s.facility_tolerance_m, autoDispatch: s.auto_dispatch, autoAcceptChannels: s.auto_accept_channels, revision: Number(s.revision),
+      facilityToleranceM: s.facility_tolerance_m, autoDispatch: s.auto_dispatch, autoAcceptChannels: s.auto_accept_channels,
+      publishResultPhotos: s.publish_result_photos, revision: Number(s.revision),
     }
     const matters = (await db.query<MatterRow>('SELECT * FROM matter_types ORDER BY code')).rows.map(toMatter)
     const limits = (await db.query<{ matter_code: string | null; stage: Stage; minutes: number; basis: Basis }>('SELECT matter_code, stage, minutes, basis FROM time_limits')).rows
@@ -182,7 +184,7 @@ export class CaseConfigRepository {
     await this.db.query(`UPDATE case_settings SET
       duplicate_radius_m = coalesce($1, duplicate_radius_m), duplicate_window_hours = coalesce($2, duplicate_window_hours),
       facility_tolerance_m = coalesce($3, facility_tolerance_m), auto_dispatch = coalesce($4, auto_dispatch),
-      auto_accept_channels = coalesce($5, auto_accept_channels)`,
-    [p.duplicateRadiusM ?? null, p.duplicateWindowHours ?? null, p.facilityToleranceM ?? null, p.autoDispatch ?? null, p.autoAcceptChannels ?? null])
+      auto_accept_channels = coalesce($5, auto_accept_channels), publish_result_photos = coalesce($6, publish_result_photos)`,
+    [p.duplicateRadiusM ?? null, p.duplicateWindowHours ?? null, p.facilityToleranceM ?? null, p.autoDispatch ?? null, p.autoAcceptChannels ?? null, p.publishResultPhotos ?? null])
   }
 }

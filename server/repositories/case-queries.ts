@@ -154,7 +154,29 @@ export class CaseQueries {
   }
 
   /** True when the caller may see the photo: they uploaded it, or it belongs to a case they see. */
-  async photoVisible(photoId: string, scope: Scope, userId: number | null): Promise<boolean> {
+  /**
+   * What a case's reporter (a resident) sees of its photos (migration 011): their own
+   * uploads, photos published by staff, and — with publishResultPhotos — those of the
+   * handle and verify steps unless staff unpublished them.
+   */
+  async reporterPhotos(caseId: number, userId: number | null, publishResultPhotos: boolean): Promise<Set<string>> {
+    const rows = (await this.db.query<{ id: string }>(`SELECT cp.photo_id AS id FROM case_photos cp WHERE cp.case_id = $1 AND (
+        cp.published IS TRUE
+        OR (cp.published IS NULL AND $3 AND EXISTS (SELECT 1 FROM case_events e WHERE e.case_id = cp.case_id AND e.action IN ('handle', 'verify') AND cp.photo_id = ANY(e.photos)))
+        OR EXISTS (SELECT 1 FROM photo_uploads pu WHERE pu.photo_id = cp.photo_id AND pu.user_id = $2))`, [caseId, userId, publishResultPhotos])).rows
+    return new Set(rows.map((r) => r.id))
+  }
+
+  async photoVisible(photoId: string, scope: Scope, userId: number | null, publishResultPhotos = true): Promise<boolean> {
+    if (scope.kind === 'reporter') {
+      // A reporter: their own uploads, and what the district publishes of the cases they reported.
+      const rows = (await this.db.query(`SELECT 1 WHERE EXISTS (SELECT 1 FROM photo_uploads pu WHERE pu.photo_id = $1 AND pu.user_id = $2)
+        OR EXISTS (SELECT 1 FROM case_photos cp JOIN case_reports r ON r.case_id = cp.case_id AND r.reporter_id = $2
+          WHERE cp.photo_id = $1 AND (cp.published IS TRUE OR (cp.published IS NULL AND $3
+            AND EXISTS (SELECT 1 FROM case_events e WHERE e.case_id = cp.case_id AND e.action IN ('handle', 'verify') AND cp.photo_id = ANY(e.photos)))))`,
+      [photoId, userId, publishResultPhotos])).rows
+      return rows.length > 0
+    }
     const rows = (await this.db.query(`SELECT 1 WHERE EXISTS (SELECT 1 FROM photo_uploads pu WHERE pu.photo_id = $4 AND pu.user_id = $5)
       OR EXISTS (SELECT 1 FROM case_photos cp JOIN cases c ON c.id = cp.case_id WHERE cp.photo_id = $4 AND ${VISIBLE})`,
     [...scopeParams(scope), photoId, userId])).rows

@@ -318,11 +318,11 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
 
   const SettingsSchema = Type.Object({
     duplicate_radius_m: Type.Number(), duplicate_window_hours: Type.Number(), facility_tolerance_m: Type.Number(),
-    auto_dispatch: Type.Boolean(), auto_accept_channels: Type.Array(Type.String()), revision: Type.Integer(),
+    auto_dispatch: Type.Boolean(), auto_accept_channels: Type.Array(Type.String()), publish_result_photos: Type.Boolean(), revision: Type.Integer(),
   })
   const settingsOut = () => {
     const s = app.caseConfig.current().settings
-    return { duplicate_radius_m: s.duplicateRadiusM, duplicate_window_hours: s.duplicateWindowHours, facility_tolerance_m: s.facilityToleranceM, auto_dispatch: s.autoDispatch, auto_accept_channels: s.autoAcceptChannels, revision: s.revision }
+    return { duplicate_radius_m: s.duplicateRadiusM, duplicate_window_hours: s.duplicateWindowHours, facility_tolerance_m: s.facilityToleranceM, auto_dispatch: s.autoDispatch, auto_accept_channels: s.autoAcceptChannels, publish_result_photos: s.publishResultPhotos, revision: s.revision }
   }
 
   app.get('/api/case-settings', {
@@ -341,6 +341,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
         facility_tolerance_m: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 500 })),
         auto_dispatch: Type.Optional(Type.Boolean()),
         auto_accept_channels: Type.Optional(Type.Array(ChannelSchema, { maxItems: 20 })),
+        publish_result_photos: Type.Optional(Type.Boolean({ description: 'residents see the repair and verification photos of the cases they reported' })),
       }, { additionalProperties: false }),
       response: { 200: SettingsSchema, ...authErrors, ...errorResponses },
     },
@@ -348,7 +349,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
     const b = req.body
     await app.caseConfig.change((repo) => repo.updateSettings({
       duplicateRadiusM: b.duplicate_radius_m, duplicateWindowHours: b.duplicate_window_hours, facilityToleranceM: b.facility_tolerance_m,
-      autoDispatch: b.auto_dispatch, autoAcceptChannels: b.auto_accept_channels,
+      autoDispatch: b.auto_dispatch, autoAcceptChannels: b.auto_accept_channels, publishResultPhotos: b.publish_result_photos,
     }))
     return settingsOut()
   })

@@ -175,10 +175,15 @@ const routes: FastifyPluginAsyncTypebox<CaseRoutesOptions> = async (app, opts) =
     if (!row) throw new AppError(404, ErrorCode.notFound, `case ${req.params.id} not found`)
     const [events, reports] = await Promise.all([app.cases.queries.events(row.id), app.cases.queries.reports(row.id)])
     const contacts = actor.role !== 'system' && (SEES_CONTACTS.includes(actor.role))
+    // A resident sees only the photos the district publishes to reporters (and their own).
+    const shown = actor.role === 'resident'
+      ? await app.cases.queries.reporterPhotos(row.id, actor.userId, app.caseConfig.current().settings.publishResultPhotos)
+      : null
+    const keep = (photos: string[]): string[] => (shown ? photos.filter((p) => shown.has(p)) : photos)
     return {
       ...app.cases.view(row, actor),
-      events: events.map(eventOut),
-      reports: reports.map((r) => reportOut(r, contacts || r.reporter_id === actor.userId)),
+      events: events.map((e) => { const o = eventOut(e); return { ...o, photos: keep(o.photos) } }),
+      reports: reports.map((r) => { const o = reportOut(r, contacts || r.reporter_id === actor.userId); return { ...o, photos: keep(o.photos) } }),
     }
   })
 

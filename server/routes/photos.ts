@@ -76,7 +76,7 @@ const routes: FastifyPluginAsyncTypebox<PhotoRoutesOptions> = async (app, opts) 
     },
   }, async (req, reply) => {
     const actor = requireActor(req)
-    const visible = await app.cases.queries.photoVisible(req.params.id, scopeOf(actor), actor.userId)
+    const visible = await app.cases.queries.photoVisible(req.params.id, scopeOf(actor), actor.userId, app.caseConfig.current().settings.publishResultPhotos)
     if (!visible) throw new AppError(404, ErrorCode.notFound, `photo ${req.params.id} not found`)
     const photo = await app.photos.get(req.params.id)
     if (!photo) throw new AppError(404, ErrorCode.notFound, `photo ${req.params.id} not found`)
@@ -87,6 +87,23 @@ const routes: FastifyPluginAsyncTypebox<PhotoRoutesOptions> = async (app, opts) 
       .header('cache-control', 'private, max-age=31536000, immutable')
       .header('x-content-type-options', 'nosniff')
       .send(Buffer.from(photo.bytes))
+  })
+}
+
+export const publishRoutes: FastifyPluginAsyncTypebox = async (app) => {
+  app.post('/api/cases/:id/photos/:photo/publish', {
+    preHandler: app.requireRole('command_centre', 'dispatcher', 'admin'),
+    schema: {
+      tags: ['cases'],
+      summary: 'Publish a photo of a case to its reporters (residents), or withdraw it; null: back to the default (repair and verification photos are public while publish_result_photos is on)',
+      params: Type.Object({ id: Type.Integer({ minimum: 1 }), photo: PhotoId }),
+      body: Type.Object({ published: Type.Union([Type.Boolean(), Type.Null()]) }, { additionalProperties: false }),
+      response: { 200: Type.Object({ case_id: Type.Integer(), photo: PhotoId, published: Type.Union([Type.Boolean(), Type.Null()]) }), ...authErrors, ...errorResponses },
+    },
+  }, async (req) => {
+    const r = await app.db.query('UPDATE case_photos SET published = $3 WHERE case_id = $1 AND photo_id = $2', [req.params.id, req.params.photo, req.body.published])
+    if (r.affectedRows === 0) throw new AppError(404, ErrorCode.notFound, `case ${req.params.id} has no photo ${req.params.photo}`)
+    return { case_id: req.params.id, photo: req.params.photo, published: req.body.published }
   })
 }
 

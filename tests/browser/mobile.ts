@@ -236,7 +236,7 @@ async function main(): Promise<number> {
       await context.close()
     })
 
-    await h.check('a resident reports without an account (human check), then follows the case', async () => {
+    await h.check('a resident reports without an account (human check), follows the case to closure with its published photos, and rates it', async () => {
       const spot = { lon: cover.lon + east(900), lat: cover.lat + 0.004 }
       const { context, page } = await phone(ctx, { at: spot })
       await open(page, base)
@@ -257,10 +257,38 @@ async function main(): Promise<number> {
       const row = (await db.query<{ channel: string; role: string }>('SELECT c.channel, u.role FROM cases c JOIN users u ON u.id = c.reporter_id WHERE c.id = $1', [id])).rows[0]
       equal(row.channel, 'web', 'reported through the web channel')
       equal(row.role, 'resident', 'by a guest resident account')
+      // The district works the case to closure: accepted (dispatched automatically), progress, repair, verification, closure.
+      const accepted = await app.inject({ method: 'POST', url: `/api/cases/${id}/accept`, headers: auth('operator'), payload: {} })
+      const lead = accepted.json<{ lead_unit: { org: string } | null }>().lead_unit?.org
+      const handler = (await db.query<{ name: string }>("SELECT name FROM users WHERE role = 'handler' AND org = $1 AND token_hash IS NOT NULL LIMIT 1", [lead])).rows[0]?.name
+      const key = handler ? { '朝阳供电公司 抢修班 孙伟': 'power', '朝阳环卫中心 刘洋': 'sanitation', '建外街道网格中心 周杰': 'centre' }[handler] : undefined
+      assert(key, `a demo handler of the lead unit ${lead}`)
+      const stepOk = async (who: string, action: string, payload: Record<string, unknown> = {}): Promise<void> => {
+        const res = await app.inject({ method: 'POST', url: `/api/cases/${id}/${action}`, headers: auth(who), payload })
+        equal(res.statusCode, 200, `${action}: ${res.body.slice(0, 160)}`)
+      }
+      await stepOk(key, 'start')
+      const [progress] = await upload(app, key)
+      await stepOk(key, 'progress', { note: '清运车辆已出发', photos: [progress] })
+      const [repair] = await upload(app, key)
+      await stepOk(key, 'handle', { note: '已清运', photos: [repair] })
+      const [check] = await upload(app, 'supervisor')
+      await stepOk('supervisor', 'verify', { photos: [check] })
+      await stepOk('operator', 'close')
+
       await page.goto(`${base}/m/#/mine`)
       await page.getByTestId(`mine-${id}`).click()
-      await page.getByTestId('case-status').waitFor()
+      await page.locator('[data-testid="case-status"][data-status="closed"]').waitFor()
       equal(await page.getByTestId('case-cell').textContent(), (await db.query<{ c: string }>('SELECT cell_code AS c FROM cases WHERE id = $1', [id])).rows[0].c, 'the resident sees the case and its cell')
+      await page.locator('[data-testid="photo-verify"]').first().waitFor()
+      equal(await page.locator('[data-testid="photo-handle"]').count(), 1, 'the repair photo is published to the resident')
+      equal(await page.locator('[data-testid="photo-progress"]').count(), 0, 'the handler\'s progress photo is not')
+      await page.getByTestId('rating-comment').fill('处理很快')
+      await page.getByTestId('rate-satisfied').click()
+      await page.getByTestId('rated').waitFor()
+      const rating = (await db.query<{ rating: string; comment: string }>('SELECT rating, comment FROM case_ratings WHERE case_id = $1', [id])).rows
+      equal(rating.length, 1, 'one rating')
+      equal(rating[0].rating, 'satisfied', 'satisfied')
       await shot(page, 'resident-follow')
       await context.close()
     })

@@ -280,12 +280,26 @@ async function caseView(id: number): Promise<string> {
   const events = c.events
   const imgs = await Promise.all(events.flatMap((e) => e.photos.map(async (ph) => `<img alt="${esc(e.action_name)}" src="${await photoUrl(ph)}" data-testid="photo-${esc(e.action)}">`)))
   const verify = state.me?.role === 'supervisor' && c.status === 'handled'
+  // The reporter rates the result once the case is closed (satisfied, basically, not: not reopens it for review).
+  const ratings = c.status === 'closed' && state.me?.role === 'resident'
+    ? await api<{ rating: string; rating_name: string }[]>(`/api/cases/${id}/ratings`).catch(() => [])
+    : []
+  const rated = ratings[0]
+  const rate = c.status === 'closed' && state.me?.role === 'resident'
+    ? `<section class="card" data-testid="rating"><h2>评价处置结果</h2>${rated
+      ? `<p data-testid="rated">已收到评价：${esc(rated.rating_name)}</p>`
+      : `<textarea data-testid="rating-comment" rows="2" placeholder="意见（可选）"></textarea>
+        <button type="button" data-do="rate" data-rating="satisfied" data-id="${c.id}" data-testid="rate-satisfied">满意</button>
+        <button type="button" data-do="rate" data-rating="basic" data-id="${c.id}" data-testid="rate-basic">基本满意</button>
+        <button type="button" data-do="rate" data-rating="unsatisfied" data-id="${c.id}" data-testid="rate-unsatisfied">不满意</button>`}</section>`
+    : ''
   return `<section class="card" data-testid="case"><h2>案件 ${c.id}</h2>
     <p><b data-testid="case-status" data-status="${esc(c.status)}">${esc(c.status_name)}</b> · ${esc(c.matter.name)}</p>
     <p>${esc(c.description)}</p><p>网格 <code data-testid="case-cell">${esc(c.location.cell)}</code></p>
     ${c.facility ? `<p data-testid="case-facility">部件 <code>${esc(c.facility.id)}</code> · 权属 ${esc(c.facility.owner_name ?? '')}</p>` : ''}
     <ol class="timeline">${events.map((e) => `<li>${new Date(e.at).toLocaleString('zh-CN')} ${esc(e.action_name)}${e.note ? `：${esc(e.note)}` : ''}</li>`).join('')}</ol>
     <div class="photos">${imgs.join('')}</div></section>
+    ${rate}
     ${verify ? `<section class="card"><h2>核查</h2>
       <input type="file" accept="image/*" capture="environment" data-testid="verify-photo">
       <p class="thumbs">${state.photos.map((b, i) => `<span class="thumb">照片${i + 1} ${Math.round(b.size / 1024)} KB</span>`).join('')}</p>
@@ -386,7 +400,12 @@ document.addEventListener('click', (ev) => {
   else if (what === 'matter') { state.matter = state.matters.find((m) => m.code === el.dataset.code) ?? null; state.query = ''; void render() }
   else if (what === 'submit') { state.note = $<HTMLTextAreaElement>('[data-testid=note]').value; void submitReport() }
   else if (what === 'verify' || what === 'rework') void act(what, Number(id))
-  else if (what === 'discard') void outbox.remove(id).then(refreshCount)
+  else if (what === 'rate') {
+    const comment = $<HTMLTextAreaElement>('[data-testid=rating-comment]').value.trim()
+    void api(`/api/cases/${id}/rating`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ rating: el.dataset.rating, ...(comment ? { comment } : {}) }) })
+      .then(() => { state.message = '谢谢您的评价' }, (err: unknown) => { state.message = `评价未成功：${(err as Error).message}` })
+      .then(() => render())
+  } else if (what === 'discard') void outbox.remove(id).then(refreshCount)
   else if (what === 'flush') void flush(sender).then(refreshCount)
   else if (what === 'signin') {
     state.token = $<HTMLInputElement>('[data-testid=token]').value.trim() || null
