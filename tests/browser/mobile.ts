@@ -69,7 +69,7 @@ async function cameraPhoto(page: Page, meta: { takenAt: string; gps: { lat: numb
 
 async function shot(page: Page, name: string): Promise<void> {
   mkdirSync(ARTIFACTS, { recursive: true })
-  await page.screenshot({ path: join(ARTIFACTS, `mobile-${name}.png`), fullPage: true })
+  await page.screenshot({ path: join(ARTIFACTS, `mobile-${name}.png`), scale: 'css' })
 }
 
 async function main(): Promise<number> {
@@ -129,6 +129,7 @@ async function main(): Promise<number> {
       await page.getByTestId('photo-input').setInputFiles({ name: 'IMG_0001.jpg', mimeType: 'image/jpeg', buffer: photo })
       await page.getByTestId('photo-thumbs').filter({ hasText: '照片1' }).waitFor()
       await page.getByTestId('note').fill('电力井盖丢失，井口敞开')
+      await page.evaluate(() => window.scrollTo(0, 0))
       await shot(page, 'report')
       await page.getByTestId('submit').click()
       await page.getByTestId('message').filter({ hasText: '案件号' }).waitFor({ timeout: 30_000 })
