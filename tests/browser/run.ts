@@ -293,6 +293,8 @@ async function run(c: Ctx): Promise<void> {
     await reported.locator('[data-testid="case-accept"]').click()
     await page.waitForFunction((cid) => document.querySelector(`[data-case-id="${cid}"]`)?.getAttribute('data-status') === 'accepted', id, { timeout: 15_000 })
     equal((await caseById(id, 'operator')).status, 'accepted', `case ${id} after accept`)
+    await page.evaluate(() => window.__wangge?.map.jumpTo({ center: [116.47, 39.93], zoom: 15 }))
+    await idle(page)
     await page.screenshot({ path: join(ARTIFACTS, 'dispatcher-queue-1366x768.png') })
 
     await signIn(page, 'dispatcher')
@@ -391,6 +393,7 @@ async function run(c: Ctx): Promise<void> {
   })
 
   await h.check('leader view: rankings of 43 subdistricts (sortable, rank change), departments and cells, trend, big screen refreshes', async () => {
+    await signIn(page, 'leader')
     await page.locator('[data-testid="view-leader"]').click()
     const rows = page.locator('[data-testid="ranking"][data-level="subdistrict"] [data-testid="rank-row"]')
     await page.waitForFunction(() => document.querySelectorAll('[data-testid="ranking"][data-level="subdistrict"] [data-testid="rank-row"]').length > 0, null, { timeout: 60_000 })
@@ -409,6 +412,8 @@ async function run(c: Ctx): Promise<void> {
     await rows.first().click()
     await page.locator('[data-testid="trend-chart"] polyline').waitFor({ timeout: 10_000 })
     await page.locator('[data-testid="sort-rank"]').click()
+    await page.evaluate(() => window.__wangge?.map.jumpTo({ center: [116.47, 39.94], zoom: 10.6 }))
+    await page.waitForLoadState('networkidle').catch(() => undefined)
     await idle(page)
     await page.screenshot({ path: join(ARTIFACTS, 'leader-1366x768.png') })
     await page.locator('[data-testid="level-unit"]').click()
