@@ -277,6 +277,7 @@ async function main(): Promise<number> {
       await stepOk('supervisor', 'verify', { photos: [check] })
       await stepOk('operator', 'close')
 
+      equal(await page.getByTestId('follow-link').getAttribute('href'), `#/case/${id}`, 'the answer links to the case')
       await page.goto(`${base}/m/#/mine`)
       await page.getByTestId(`mine-${id}`).click()
       await page.locator('[data-testid="case-status"][data-status="closed"]').waitFor()

@@ -50,6 +50,8 @@ const state = {
   photos: [] as Blob[],
   note: '',
   message: '' as string,
+  /** A case the message is about: shown as a link to follow it. */
+  messageCase: null as number | null,
   queued: 0,
   sent: JSON.parse(localStorage.getItem('wangge.sent') ?? '[]') as SentRecord[],
   challenge: null as { challenge: string; question: string } | null,
@@ -157,6 +159,7 @@ function recordSent(r: SentRecord): void {
   state.message = r.kind === 'report'
     ? (r.linked ? `已并入案件 ${r.caseId}（附近已有人上报同一问题）` : `已上报，案件号 ${r.caseId}`)
     : `案件 ${r.caseId} 已${r.summary === 'verify' ? '核查通过' : '退回返工'}`
+  state.messageCase = r.caseId
 }
 
 async function refreshCount(): Promise<void> {
@@ -353,7 +356,8 @@ async function render(): Promise<void> {
   if (seq !== renderSeq) return
   const app = $('#app')
   const focused = document.activeElement?.getAttribute('data-testid')
-  app.innerHTML = `${header()}<div class="msg" data-testid="message" aria-live="polite">${esc(state.message)}</div>${body}`
+  const follow = state.message && state.messageCase !== null ? ` <a href="#/case/${state.messageCase}" data-testid="follow-link">查看进度</a>` : ''
+  app.innerHTML = `${header()}<div class="msg" data-testid="message" aria-live="polite">${esc(state.message)}${follow}</div>${body}`
   if (focused) {
     const el = app.querySelector<HTMLInputElement>(`[data-testid="${focused}"]`)
     if (el) { el.focus(); if (el.type === 'search') el.setSelectionRange(el.value.length, el.value.length) }
@@ -439,7 +443,7 @@ document.addEventListener('change', (ev) => {
   }, (err: unknown) => { state.message = `照片处理失败：${(err as Error).message}`; void render() })
 })
 
-window.addEventListener('hashchange', () => { state.message = ''; void render() })
+window.addEventListener('hashchange', () => { state.message = ''; state.messageCase = null; void render() })
 window.addEventListener('online', () => { void render() })
 window.addEventListener('offline', () => { void render() })
 
