@@ -2,6 +2,7 @@
  * The Fastify application, built as a plugin so tests can start it on any
  * database without a listening socket. server/main.ts runs it as a process.
  */
+import { randomUUID } from 'node:crypto'
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify'
 import fp from 'fastify-plugin'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
@@ -19,6 +20,9 @@ import facilities from './plugins/facilities.ts'
 import geocoderPlugin from './plugins/geocoder.ts'
 import geocodeRoutes from './routes/geocode.ts'
 import auth from './plugins/auth.ts'
+import doors from './plugins/doors.ts'
+import audit from './plugins/audit.ts'
+import auditRoutes from './routes/audit.ts'
 import rateLimit from '@fastify/rate-limit'
 import { AppError } from './errors.ts'
 import publicRoutes, { mobileAppRoutes } from './routes/public.ts'
@@ -75,6 +79,9 @@ export const app = fp(async function wangge(instance: FastifyInstance, opts: App
   await instance.register(gridHooks)
   await instance.register(repositories)
   await instance.register(auth)
+  // Before any route: closes every non-public route, adds security headers and CORS, audits writes.
+  await instance.register(doors, { corsOrigins: opts.config.corsOrigins })
+  await instance.register(audit)
   // Limits only where a route asks (config.rateLimit): public reporting and guests' intake.
   await instance.register(rateLimit, {
     global: false,
@@ -104,6 +111,7 @@ export const app = fp(async function wangge(instance: FastifyInstance, opts: App
   await instance.register(frontageRoutes)
   await instance.register(indicatorRoutes)
   await instance.register(evaluationRoutes, { bodyLimit: opts.config.bodyLimit })
+  await instance.register(auditRoutes)
   // The web client at /; API routes keep precedence (server/plugins/static.ts).
   await instance.register(import('./plugins/static.ts'))
 }, { name: 'wangge' })
@@ -113,6 +121,13 @@ export function serverOptions(config: Config, logger: FastifyServerOptions['logg
   return {
     logger,
     bodyLimit: 1024 * 1024,
+    // Slow clients: the whole request must arrive within requestTimeout; a silent socket closes after connectionTimeout.
+    requestTimeout: config.requestTimeoutMs,
+    // Request ids unique across processes and restarts (the audit log and the log refer to them); a client's own is not trusted.
+    genReqId: () => randomUUID(),
+    requestIdHeader: false,
+    connectionTimeout: config.connectionTimeoutMs,
+    keepAliveTimeout: config.keepAliveTimeoutMs,
     // Path parameters are codes; a long one is an attack or a mistake.
     routerOptions: { maxParamLength: 200 },
     // The first start of the embedded database creates PostGIS (≈ 10 s); later ones take ≈ 1.5 s.

@@ -22,6 +22,14 @@ export interface Config {
   /** Points this close outside the district snap to the nearest cell, metres. */
   snapToleranceM: number
   logLevel: string
+  /** Origins (scheme://host[:port]) other sites may call the API from; empty: same origin only. */
+  corsOrigins: string[]
+  /** Longest time to receive a whole request, ms (slow clients, slow uploads). */
+  requestTimeoutMs: number
+  /** A socket with no traffic either way for this long is closed, ms. */
+  connectionTimeoutMs: number
+  /** An idle keep-alive connection is closed after this long, ms. */
+  keepAliveTimeoutMs: number
 }
 
 export class ConfigError extends Error {}
@@ -40,6 +48,16 @@ function bool(env: NodeJS.ProcessEnv, key: string, fallback: boolean): boolean {
   if (/^(1|true|yes)$/i.test(raw)) return true
   if (/^(0|false|no)$/i.test(raw)) return false
   throw new ConfigError(`${key}=${raw}: expected true or false`)
+}
+
+function origins(env: NodeJS.ProcessEnv, key: string): string[] {
+  const raw = env[key]
+  if (raw === undefined || raw.trim() === '') return []
+  return raw.split(',').map((o) => o.trim()).filter((o) => o !== '').map((o) => {
+    // An exact origin only: a wildcard or a path would open the API wider than meant.
+    if (!/^https?:\/\/[a-z0-9.-]+(:\d{1,5})?$/i.test(o)) throw new ConfigError(`${key}: ${o} is not an origin like https://host[:port]`)
+    return o.toLowerCase()
+  })
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
@@ -66,5 +84,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     residentReportsPerHour: int(env, 'WANGGE_RESIDENT_REPORTS_PER_HOUR', 30, 1, 100_000),
     // Guest accounts per address per hour (POST /api/public/guest).
     guestsPerHour: int(env, 'WANGGE_GUESTS_PER_HOUR', 5, 1, 100_000),
+    // None: the web client is served from the API's own origin, so no other site needs to call it.
+    corsOrigins: origins(env, 'WANGGE_CORS_ORIGINS'),
+    // 120 s: a 32 MiB grid import at ≈ 300 KiB/s; a client slower than that is holding a socket, not sending.
+    requestTimeoutMs: int(env, 'WANGGE_REQUEST_TIMEOUT_MS', 120_000, 1000, 3_600_000),
+    // 300 s of silence both ways: longer than any request the server works on (statement_timeout 30 s), short enough to shed dead sockets.
+    connectionTimeoutMs: int(env, 'WANGGE_CONNECTION_TIMEOUT_MS', 300_000, 1000, 3_600_000),
+    // 72 s: Fastify's default, above the 60 s idle timeout of common proxies so the proxy closes first.
+    keepAliveTimeoutMs: int(env, 'WANGGE_KEEPALIVE_TIMEOUT_MS', 72_000, 1000, 600_000),
   }
 }

@@ -13,6 +13,7 @@ import { testApp } from './helpers/app.ts'
 import { fromWgs84 } from '../geocoder/crs.ts'
 import { facilitiesCommand } from '../server/facility-cli.ts'
 import { makeUscc } from '../grids/uscc.ts'
+import { auth } from './helpers/cases.ts'
 
 const ctx = await testApp('chaoyang')
 t.teardown(() => ctx.close())
@@ -31,8 +32,8 @@ interface ErrorReply { error: { code: string; message: string; details?: { probl
 
 const count = async (): Promise<string> => JSON.stringify((await db.query('SELECT count(*)::int AS n, max(updated_at) AS t, (SELECT count(*) FROM facility_imports)::int AS imports FROM facilities')).rows[0])
 
-const csvPost = (text: string, query = '') => app.inject({ method: 'POST', url: `/api/facilities/import${query}`, payload: text, headers: { 'content-type': 'text/csv' } })
-const jsonPost = (fc: unknown, query = '') => app.inject({ method: 'POST', url: `/api/facilities/import${query}`, payload: JSON.stringify(fc), headers: { 'content-type': 'application/geo+json' } })
+const csvPost = (text: string, query = '') => app.inject({ method: 'POST', url: `/api/facilities/import${query}`, payload: text, headers: { 'content-type': 'text/csv', ...auth('planner') } })
+const jsonPost = (fc: unknown, query = '') => app.inject({ method: 'POST', url: `/api/facilities/import${query}`, payload: JSON.stringify(fc), headers: { 'content-type': 'application/geo+json', ...auth('planner') } })
 
 const HEADER = 'id,subclass,lon,lat,owner,maintainer,status,installed_on,name,note'
 const row = (seq: number, sub: string, i: number, owner: string, extra = ''): string =>
@@ -202,8 +203,10 @@ t.test('the CLI command imports a file with progress, and rejects a bad one', as
 
 t.test('malformed bodies', async (t) => {
   const before = await count()
-  t.equal((await app.inject({ method: 'POST', url: '/api/facilities/import', payload: 'x', headers: { 'content-type': 'text/plain' } })).statusCode, 415)
-  const broken = await app.inject({ method: 'POST', url: '/api/facilities/import', payload: '{"type": "FeatureCollection", "features": [', headers: { 'content-type': 'application/json' } })
+  t.equal((await app.inject({ method: 'POST', url: '/api/facilities/import', payload: 'x', headers: { 'content-type': 'text/plain', ...auth('planner') } })).statusCode, 415)
+  t.equal((await app.inject({ method: 'POST', url: '/api/facilities/import', payload: 'x', headers: { 'content-type': 'text/csv' } })).statusCode, 401, 'no import without signing in')
+  t.equal((await app.inject({ method: 'POST', url: '/api/facilities/import', payload: 'x', headers: { 'content-type': 'text/csv', ...auth('leader') } })).statusCode, 403, 'nor as a leader')
+  const broken = await app.inject({ method: 'POST', url: '/api/facilities/import', payload: '{"type": "FeatureCollection", "features": [', headers: { 'content-type': 'application/json', ...auth('planner') } })
   t.equal(broken.statusCode, 400)
   t.equal(broken.json().error.code, 'invalid_json')
   const notFc = await jsonPost({ type: 'Feature' })

@@ -36,6 +36,25 @@ export interface AuthOptions {
   cacheSize?: number
 }
 
+/**
+ * The roles each guard made by `requireRole` admits, so the doors plugin can
+ * read a route's policy and check it before the body is parsed or validated.
+ */
+const guardRoles = new WeakMap<object, readonly Role[]>()
+
+/** The roles a preHandler made by `app.requireRole` admits; undefined for any other function. */
+export function rolesOfGuard(fn: unknown): readonly Role[] | undefined {
+  return typeof fn === 'function' ? guardRoles.get(fn) : undefined
+}
+
+/** 403 forbidden_role unless the actor has one of `roles`; 401 without one. */
+export function checkRole(req: FastifyRequest, roles: readonly Role[]): void {
+  const actor = requireActor(req)
+  if (actor.role === 'system' || !roles.includes(actor.role)) {
+    throw new AppError(403, 'forbidden_role', `this is for ${roles.join(', ')}; you are ${actor.role}`, { role: actor.role, allowed_roles: roles })
+  }
+}
+
 export function actorOf(u: UserRow): Actor {
   return { userId: u.id, name: u.name, role: u.role, org: u.org }
 }
@@ -76,10 +95,9 @@ export default fp(async function auth(app: FastifyInstance, opts: AuthOptions) {
     if (!actor) throw new AppError(401, 'invalid_token', 'the token is unknown or was revoked')
     req.actor = actor
   })
-  app.decorate('requireRole', (...roles: Role[]): preHandlerAsyncHookHandler => async (req) => {
-    const actor = requireActor(req)
-    if (actor.role === 'system' || !roles.includes(actor.role)) {
-      throw new AppError(403, 'forbidden_role', `this is for ${roles.join(', ')}; you are ${actor.role}`, { role: actor.role, allowed_roles: roles })
-    }
+  app.decorate('requireRole', (...roles: Role[]): preHandlerAsyncHookHandler => {
+    const guard: preHandlerAsyncHookHandler = async (req) => { checkRole(req, roles) }
+    guardRoles.set(guard, roles)
+    return guard
   })
 }, { name: 'auth', dependencies: ['database'] })

@@ -328,6 +328,8 @@ const routes: FastifyPluginAsyncTypebox<FacilityRoutesOptions> = async (app, opt
 
   app.post('/api/facilities/import', {
     bodyLimit: opts.bodyLimit,
+    // Writes the facility database: those who keep it (it was open to anyone before issue 9's door test).
+    preHandler: app.requireRole('planner', 'admin'),
     schema: {
       tags: ['facilities'],
       summary: 'Import components from GeoJSON (application/geo+json, application/json) or CSV (text/csv); upsert by component ID',
