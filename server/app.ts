@@ -3,7 +3,8 @@
  * database without a listening socket. server/main.ts runs it as a process.
  */
 import { randomUUID } from 'node:crypto'
-import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify'
+import { createServer } from 'node:http'
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyServerOptions } from 'fastify'
 import fp from 'fastify-plugin'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import type { Config } from './config.ts'
@@ -128,8 +129,26 @@ export function serverOptions(config: Config, logger: FastifyServerOptions['logg
     requestIdHeader: false,
     connectionTimeout: config.connectionTimeoutMs,
     keepAliveTimeout: config.keepAliveTimeoutMs,
+    // Our own server so node checks those timeouts every 5 s (30 s by default: a slow client would hold a socket that much past its limit).
+    serverFactory: (handler) => {
+      const server = createServer({
+        requestTimeout: config.requestTimeoutMs,
+        // Headers must be in well before the body (node requires headersTimeout ≤ requestTimeout).
+        headersTimeout: Math.min(60_000, config.requestTimeoutMs),
+        keepAliveTimeout: config.keepAliveTimeoutMs,
+        connectionsCheckingInterval: 5_000,
+      }, handler)
+      server.setTimeout(config.connectionTimeoutMs)
+      return server
+    },
     // Path parameters are codes; a long one is an attack or a mistake.
     routerOptions: { maxParamLength: 200 },
+    // The router's own refusals (a parameter past maxParamLength, a URL that does not decode) in the API's error shape.
+    frameworkErrors: (err, _req, res) => {
+      const status = err.statusCode && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 400
+      const reply = res as unknown as FastifyReply
+      return reply.code(status).send({ error: { code: err.code === 'FST_ERR_MAX_PARAM_LENGTH' ? 'param_too_long' : 'bad_request', message: err.message.slice(0, 300) } })
+    },
     // The first start of the embedded database creates PostGIS (≈ 10 s); later ones take ≈ 1.5 s.
     pluginTimeout: 120_000,
     ajv: { customOptions: { removeAdditional: false, coerceTypes: true, allErrors: false } },

@@ -12,6 +12,8 @@ export const ErrorCode = {
   unsupportedMediaType: 'unsupported_media_type',
   invalidJson: 'invalid_json',
   invalidBbox: 'invalid_bbox',
+  invalidValue: 'invalid_value',
+  invalidMultipart: 'invalid_multipart',
   internal: 'internal_error',
   unavailable: 'service_unavailable',
 } as const

@@ -48,6 +48,24 @@ export default fp(async function errors(app: FastifyInstance) {
     if (err.statusCode && err.statusCode >= 400 && err.statusCode < 500) {
       return reply.code(err.statusCode).send(body(err.code?.toLowerCase() ?? ErrorCode.badRequest, err.message))
     }
+    // The database went away (restart, failover): 503 with Retry-After, so clients retry (with their Idempotency-Key) instead of giving up.
+    const dbCode = (err as { code?: unknown }).code
+    if ((typeof dbCode === 'string' && (/^08[0-9A-Z]{3}$/.test(dbCode) || /^57P0[1-3]$/.test(dbCode) || dbCode === 'ECONNREFUSED' || dbCode === 'ECONNRESET'))
+      || /^Connection terminated|Client has encountered a connection error|connect ECONNREFUSED/.test(err.message ?? '')) {
+      req.log.warn({ err: err.message }, 'database unavailable')
+      return reply.code(503).header('retry-after', '1').send(body(ErrorCode.unavailable, 'the database is not answering; retry shortly'))
+    }
+    // A multipart body that breaks off or has no boundary: busboy throws plain errors with no status.
+    if (/^(Multipart: |Unexpected end of (multipart data|form)|Malformed (part header|urlencoded form))/.test(err.message ?? '')) {
+      return reply.code(400).send(body(ErrorCode.invalidMultipart, `the multipart body is broken: ${err.message}`))
+    }
+    // A value that passed validation but not the database's types (an id past bigint, "Infinity" coerced to a
+    // number, a NUL byte in text): SQLSTATE class 22, data exception. The caller's input, so 400; not division by zero (22012), which is ours.
+    const sqlstate = (err as { code?: unknown }).code
+    if (typeof sqlstate === 'string' && /^22[0-9A-Z]{3}$/.test(sqlstate) && sqlstate !== '22012') {
+      req.log.info({ sqlstate, msg: err.message }, 'database refused a value')
+      return reply.code(400).send(body(ErrorCode.invalidValue, 'a value is out of range or malformed', { sqlstate }))
+    }
     req.log.error({ err }, 'unhandled error')
     return reply.code(500).send(body(ErrorCode.internal, 'internal error; it has been logged'))
   })
