@@ -127,7 +127,7 @@ t.test('a missing power cover, from report to closure', async (t) => {
   t.equal(done.clock, null)
   t.equal(done.closed_on_time, true, 'closed on time')
   for (const s of ['accept', 'dispatch', 'handle', 'verify', 'close']) t.equal(done.stages[s].on_time, true, `${s} on time`)
-  t.same(done.actions, [], 'nothing more to do')
+  t.same(done.actions, ['reopen'], 'nothing more to do but a review (复核重办) should the reporter be unsatisfied')
 
   // Every event, in order, with its actor and photos.
   const detail = (await app.inject({ url: `/api/cases/${id}`, headers: auth('leader') })).json()

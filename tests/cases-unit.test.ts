@@ -59,7 +59,7 @@ t.test('clock: start, pause, resume, extend', async (t) => {
 
 t.test('state machine', async (t) => {
   for (const s of STATUSES) for (const a of allowedFrom(s)) t.ok(MACHINE[a].from.includes(s))
-  t.same(allowedFrom('closed'), [])
+  t.same(allowedFrom('closed'), ['reopen'], 'closed: only a review (复核重办) after an unsatisfied rating')
   t.same(allowedFrom('voided'), [])
   t.same(allowedFrom('reported'), ['accept', 'void', 'progress'])
   t.equal(nextStatus('resume', 'deferred', 'in_progress'), 'in_progress')
