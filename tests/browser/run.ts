@@ -13,7 +13,7 @@ import { fileURLToPath } from 'node:url'
 import type { Browser, BrowserContext, Page } from 'playwright-core'
 import { webBuildState, buildWeb } from '../../server/web-build.ts'
 import { fromWgs84 } from '../../geocoder/crs.ts'
-import { demoToken } from '../../fixtures/users.ts'
+import { createUser, demoToken } from '../../fixtures/users.ts'
 import { centroid, contains } from '../../web/src/lib/geometry.ts'
 import { BACKGROUND } from '../../web/src/map/style.ts'
 import type { CaseItem, CellFeature, FacilityHit, GeocodeResult } from '../../web/src/types.ts'
@@ -29,6 +29,9 @@ const DIST = join(ROOT, 'web/dist')
 const BG = hexToRgb(BACKGROUND)
 
 interface Ctx { server: TestServer; browser: Browser; recorder: Recorder; h: Harness }
+
+/** A cell the planner checks split: its code, an inner point and its bounding box (WGS84). */
+interface PlannerCell { code: string; x: number; y: number; xmin: number; ymin: number; xmax: number; ymax: number; area: number }
 
 async function getJSON<T>(url: string): Promise<T> {
   const res = await fetch(url)
@@ -595,6 +598,189 @@ async function run(c: Ctx): Promise<void> {
     const sorted = [...loads].sort((a, b) => a - b)
     console.log(`# load to first draw of ${health.cells} cells at 1366×768: ${loads.map((x) => `${Math.round(x)} ms`).join(', ')} (median ${Math.round(sorted[Math.floor(sorted.length / 2)])} ms)`)
   }, 400_000)
+
+  // ---- the planner view: grid redraws (issue 8) ----
+  const db = server.app.db
+  /** Cells a north–south line through an inner point splits in two parts of ≥ 3,000 m², with components and open cases (so something moves). */
+  const candidates = (await db.query<PlannerCell>(`WITH c AS (
+      SELECT code, geom, ST_PointOnSurface(geom) AS p FROM cells
+      WHERE area_m2 BETWEEN 15000 AND 60000 AND ST_GeometryType(geom) = 'ST_Polygon' AND code <> $1
+        AND EXISTS (SELECT 1 FROM facilities f WHERE f.cell_code = cells.code)
+        AND EXISTS (SELECT 1 FROM cases k WHERE k.is_open AND k.cell_code = cells.code)
+    ), s AS (
+      SELECT c.*, ST_Split(geom, ST_SetSRID(ST_MakeLine(ST_MakePoint(ST_X(p), ST_YMax(geom) + 0.0002), ST_MakePoint(ST_X(p), ST_YMin(geom) - 0.0002)), 4326)) AS parts FROM c
+    )
+    SELECT code, ST_X(p) AS x, ST_Y(p) AS y, ST_XMin(geom) AS xmin, ST_YMin(geom) AS ymin, ST_XMax(geom) AS xmax, ST_YMax(geom) AS ymax, ST_Area(geom::geography) AS area
+    FROM s WHERE ST_NumGeometries(parts) = 2 AND (SELECT min(ST_Area(d.geom::geography)) FROM ST_Dump(parts) d) > 3000
+    ORDER BY code LIMIT 3`, [cell.properties.code])).rows
+  let plannerPage: Promise<{ context: BrowserContext; page: Page }> | undefined
+  const plannerTab = (): Promise<{ context: BrowserContext; page: Page }> => (plannerPage ??= newPage(c))
+
+  /** Frames a cell and clicks its inner point in the planner view; waits for the panel to show it. */
+  const selectCell = async (p: Page, k: PlannerCell): Promise<void> => {
+    await p.evaluate((b) => window.__wangge?.map.fitBounds([[b[0], b[1]], [b[2], b[3]]], { padding: 140, duration: 0, maxZoom: 18 }), [k.xmin, k.ymin, k.xmax, k.ymax])
+    await idle(p)
+    await clickAt(p, k.x, k.y)
+    await p.waitForFunction((code) => document.querySelector('[data-testid="planner-cell"]')?.textContent === code, k.code, { timeout: 15_000 })
+  }
+  const clickAt = async (p: Page, x: number, y: number, double = false): Promise<void> => {
+    const box = await mapBox(p)
+    const pt = await p.evaluate(([lon, lat]) => window.__wangge?.map.project([lon, lat]), [x, y])
+    assert(pt, 'no projection')
+    if (double) await p.mouse.dblclick(box.x + pt.x, box.y + pt.y)
+    else await p.mouse.click(box.x + pt.x, box.y + pt.y)
+  }
+  /** Split mode, then a north–south line at longitude `x` from 20 m north of the cell to 20 m south of it: a click, then a double-click. */
+  const drawLine = async (p: Page, k: PlannerCell, x: number): Promise<void> => {
+    await p.locator('[data-testid="planner-split"]').click()
+    await clickAt(p, x, k.ymax + 0.0002)
+    await p.waitForFunction(() => document.querySelector('[data-testid="planner-drawing"]')?.textContent?.includes('1'), null, { timeout: 5_000 })
+    await clickAt(p, x, k.ymin - 0.0002, true)
+  }
+  const draftOps = async (id: number): Promise<{ status: string; operations: number; summary: { retired: string[]; added: string[] } }> => {
+    const res = await fetch(`${base}/api/changesets/${id}`, { headers: { authorization: `Bearer ${demoToken('planner')}` } })
+    if (!res.ok) throw new Error(`changeset ${id}: HTTP ${res.status}`)
+    const body = (await res.json()) as { changeset: { status: string }; operations: unknown[]; summary: { retired: string[]; added: string[] } }
+    return { status: body.changeset.status, operations: body.operations.length, summary: body.summary }
+  }
+  const renderedCodes = (p: Page): Promise<string[]> => p.evaluate(() => [...new Set((window.__wangge?.map.queryRenderedFeatures({ layers: ['cells-fill'] }) ?? []).map((f) => String(f.properties.code)))])
+
+  await h.check('planner view: split a known cell by a drawn line, validate, preview and commit; the map shows the new cells', async () => {
+    assert(candidates.length === 3, `only ${candidates.length} cells to split in the fixture`)
+    const [k, other] = candidates
+    const { page: p } = await plannerTab()
+    await p.goto(`${base}/#view=planner&lang=zh`, { waitUntil: 'domcontentloaded' })
+    await waitReady(p)
+    await p.locator('[data-testid="planner-signin"]').waitFor({ timeout: 10_000 })
+    await signIn(p, 'planner')
+    await p.locator('[data-testid="planner-pick"]').waitFor({ timeout: 10_000 })
+    await selectCell(p, k)
+    await idle(p)
+    const region = await (async () => {
+      const box = await mapBox(p)
+      const a = await p.evaluate(([x, y]) => window.__wangge?.map.project([x, y]), [k.xmin, k.ymax])
+      const b = await p.evaluate(([x, y]) => window.__wangge?.map.project([x, y]), [k.xmax, k.ymin])
+      assert(a && b, 'no projection')
+      return { x: Math.round(box.x + a.x), y: Math.round(box.y + a.y), width: Math.max(10, Math.round(b.x - a.x)), height: Math.max(10, Math.round(b.y - a.y)) }
+    })()
+
+    // The split: the draft is opened by its first operation.
+    await drawLine(p, k, k.x)
+    await p.waitForFunction(() => document.querySelector('[data-testid="planner-draft"]')?.getAttribute('data-operations') === '1', null, { timeout: 30_000 })
+    const draftId = Number(await p.locator('[data-testid="planner-draft"]').getAttribute('data-changeset'))
+    const op = await p.locator('[data-testid="planner-op"]').first().textContent()
+    assert(op?.includes(k.code), `the operation does not name ${k.code}: ${op}`)
+    const after1 = await draftOps(draftId)
+    equal(after1.operations, 1, 'operations in the draft')
+    equal(after1.summary.retired.join(), k.code, 'the draft retires the cell')
+    equal(after1.summary.added.length, 2, 'new cells in the draft')
+
+    // A line outside a cell: the server's code and field in the panel, the draft as it was.
+    c.recorder.expect(/status of 422 .*\/api\/changesets\/\d+\/operations\)$/)
+    await selectCell(p, other)
+    await drawLine(p, other, other.xmax + 0.0004)
+    const err = p.locator('[data-testid="planner-error"]')
+    await err.waitFor({ timeout: 30_000 })
+    equal(await err.getAttribute('data-code'), 'line_outside_cell', 'error code in the panel')
+    equal(await p.locator('[data-testid="planner-error-code"]').textContent(), 'line_outside_cell', 'error code shown')
+    assert((await p.locator('[data-testid="planner-error-field"]').textContent())?.includes('operation.line'), 'the field is not named')
+    await p.screenshot({ path: join(ARTIFACTS, 'planner-refused-1366x768.png') })
+    equal(await p.locator('[data-testid="planner-draft"]').getAttribute('data-operations'), '1', 'operations listed after the refusal')
+    const after2 = await draftOps(draftId)
+    equal(JSON.stringify(after2), JSON.stringify(after1), 'the draft after the refused operation')
+    await p.locator('[data-testid="planner-cancel"]').click()
+    await p.locator('[data-testid="planner-deselect"]').click()
+
+    await p.locator('[data-testid="planner-validate"]').click()
+    await p.locator('[data-testid="planner-valid"]').waitFor({ timeout: 30_000 })
+    equal(await p.locator('[data-testid="planner-validation"]').getAttribute('data-valid'), 'true', 'validation')
+
+    await idle(p)
+    const before = await p.screenshot({ clip: region })
+    await p.locator('[data-testid="planner-preview"]').click()
+    const added = p.locator('[data-testid="preview-added"]')
+    await added.waitFor({ timeout: 30_000 })
+    equal(await added.getAttribute('data-count'), '2', 'new cells in the preview')
+    const newCodes = (await added.locator('code').allTextContents()).sort()
+    equal(JSON.stringify(newCodes), JSON.stringify([...after1.summary.added].sort()), 'new cells listed')
+    equal(await p.locator('[data-testid="preview-retired"]').textContent(), k.code, 'retired cell listed')
+    // Areas before and after: the old cell (none after), the two new ones (none before); neighbours given the cut's vertices keep theirs.
+    const areas = await p.locator('[data-testid="preview-areas"] tbody tr').evaluateAll((rows) => rows.map((r) => [r.getAttribute('data-code'), ...Array.from(r.querySelectorAll('td')).slice(1).map((td) => td.textContent)]))
+    const row = (code: string): (string | null)[] | undefined => areas.find((r) => r[0] === code)
+    assert(row(k.code)?.[2] === '–' && row(k.code)?.[1] !== '–', `the old cell's areas: ${JSON.stringify(row(k.code))}`)
+    for (const x of newCodes) assert(row(x)?.[1] === '–' && row(x)?.[2] !== '–', `new cell ${x}'s areas: ${JSON.stringify(row(x))}`)
+    const moves = await p.locator('[data-testid="preview-moves"] li').count()
+    assert(moves > 0, 'no component or open case moves with the split')
+    const highlighted = (await pixelDiff(p, before, await waitDrawn(p, region))).changed
+    assert(highlighted > (region.width * region.height) / 10, `the preview changed only ${highlighted} of ${region.width * region.height} pixels of the cell`)
+    // Framed for the README: the legend folded away from the preview.
+    await p.locator('[data-testid="legend-toggle"]').click()
+    await idle(p)
+    await p.screenshot({ path: join(ARTIFACTS, 'planner-preview-1366x768.png') })
+    await p.locator('[data-testid="legend-toggle"]').click()
+
+    const asked = c.recorder.requests.length
+    await p.locator('[data-testid="planner-commit"]').click()
+    const done = p.locator('[data-testid="planner-committed"]')
+    await done.waitFor({ timeout: 60_000 })
+    const version = Number(await done.getAttribute('data-version'))
+    const v = (await db.query<{ id: number; changeset_id: number | null }>('SELECT id, changeset_id FROM grid_versions ORDER BY id DESC LIMIT 1')).rows[0]
+    equal(v.id, version, 'the newest grid version is the committed one')
+    equal(v.changeset_id, draftId, 'the version was made by the draft')
+    equal((await db.query<{ n: number }>('SELECT count(*)::int AS n FROM cells WHERE code = $1', [k.code])).rows[0].n, 0, 'the old cell is active')
+    equal((await db.query<{ v: number | null }>('SELECT retired_version AS v FROM cell_codes WHERE code = $1', [k.code])).rows[0]?.v, version, 'the old code is retired in the version')
+    const made = (await db.query<{ code: string; version: number }>('SELECT code, version FROM cells WHERE code = ANY($1::text[]) ORDER BY code', [newCodes])).rows
+    equal(JSON.stringify(made.map((r) => [r.code, r.version])), JSON.stringify(newCodes.map((x) => [x, version])), 'the new cells, active in the new version')
+    const gap = (await db.query<{ d: number }>(`SELECT ST_Area(ST_SymDifference(h.geom, (SELECT ST_Union(geom) FROM cells WHERE code = ANY($2::text[])))::geography) AS d
+      FROM cell_history h WHERE h.code = $1 AND h.version_to = $3`, [k.code, newCodes, version])).rows[0]?.d
+    assert(gap !== undefined && gap < 1, `the two new cells do not cover the old one (symmetric difference ${gap} m²)`)
+
+    // The map reads the grid tiles again (with the version in the URL) and draws the new cells, not the old one.
+    await p.waitForFunction(([codes, old]) => {
+      const drawn = new Set((window.__wangge?.map.queryRenderedFeatures({ layers: ['cells-fill'] }) ?? []).map((f) => String(f.properties.code)))
+      return codes.every((x) => drawn.has(x)) && !drawn.has(old)
+    }, [newCodes, k.code] as const, { timeout: 30_000 }).catch(async () => {
+      throw new Error(`the map does not draw the new cells: ${(await renderedCodes(p)).filter((x) => x.slice(0, 12) === k.code.slice(0, 12)).join(', ')}`)
+    })
+    assert(c.recorder.requests.slice(asked).some((u) => new RegExp(`/tiles/cells/\\d+/\\d+/\\d+\\.mvt\\?v=${version}$`).test(u)), 'no cell tile of the new version was requested')
+    await idle(p)
+    await p.screenshot({ path: join(ARTIFACTS, 'planner-committed-1366x768.png') })
+  }, 300_000)
+
+  await h.check('planner view: a commit after another planner changed the cell is a 409 listing it; the draft is kept', async () => {
+    const k = candidates[2]
+    assert(k, 'no third cell to split')
+    const { page: p } = await plannerTab()
+    await selectCell(p, k)
+    await drawLine(p, k, k.x)
+    await p.waitForFunction(() => document.querySelector('[data-testid="planner-draft"]')?.getAttribute('data-operations') === '1', null, { timeout: 30_000 })
+    const draftId = Number(await p.locator('[data-testid="planner-draft"]').getAttribute('data-changeset'))
+    // Another planner splits the same cell and commits first.
+    const other = await createUser(db, 'planner', { name: 'second planner' })
+    const call = async (path: string, body: unknown): Promise<{ id?: number }> => {
+      const res = await fetch(`${base}${path}`, { method: 'POST', headers: { authorization: `Bearer ${other.token}`, 'content-type': 'application/json' }, body: JSON.stringify(body) })
+      if (!res.ok) throw new Error(`${path}: HTTP ${res.status} ${await res.text()}`)
+      return (await res.json()) as { id?: number }
+    }
+    const theirs = (await call('/api/changesets', { title: 'the other planner' })).id
+    await call(`/api/changesets/${theirs}/operations`, { type: 'split', cell: k.code, line: { type: 'LineString', coordinates: [[k.x, k.ymax + 0.0002], [k.x, k.ymin - 0.0002]] } })
+    await call(`/api/changesets/${theirs}/commit`, {})
+
+    c.recorder.expect(/status of 409 .*\/api\/changesets\/\d+\/commit\)$/)
+    await p.locator('[data-testid="planner-commit"]').click()
+    const list = p.locator('[data-testid="planner-conflicts"]')
+    await list.waitFor({ timeout: 30_000 })
+    equal(await p.locator('[data-testid="planner-error"]').getAttribute('data-code'), 'changeset_conflict', 'error code in the panel')
+    assert((await list.textContent())?.includes(k.code), `the conflict list does not name ${k.code}: ${await list.textContent()}`)
+    await p.screenshot({ path: join(ARTIFACTS, 'planner-conflict-1366x768.png') })
+    const kept = await draftOps(draftId)
+    equal(kept.status, 'draft', 'the draft after the 409')
+    equal(kept.operations, 1, 'its operations')
+    await p.locator('[data-testid="planner-discard"]').click()
+    await p.locator('[data-testid="planner-no-draft"]').waitFor({ timeout: 15_000 })
+    equal((await draftOps(draftId)).status, 'discarded', 'the draft after discarding')
+    await (await plannerTab()).context.close()
+  }, 300_000)
 
   await h.check('no request left the machine (every request went to 127.0.0.1)', async () => {
     const hosts = new Set(c.recorder.requests.map((u) => new URL(u).host))

@@ -8,6 +8,7 @@
 import type {
   ApiErrorBody, CaseItem, CellFeature, CommunityRow, ComponentClass, Crs, FacilityFeature, FacilityHit, GeocodeResult,
   Heatmap, Hotspots, MatterType, Me, Organisation, Scores, SubdistrictRow,
+  Changeset, ChangesetDetail, CommitResult, Preview, RedrawOp, Validation,
 } from './types.ts'
 
 /** A non-2xx answer, with the API's error code (`outside_district`, `not_found`, …) to switch on. */
@@ -24,7 +25,7 @@ function isErrorBody(v: unknown): v is ApiErrorBody {
   return typeof e === 'object' && e !== null && typeof (e as { code?: unknown }).code === 'string'
 }
 
-interface RequestOptions { signal?: AbortSignal; token?: string | null; method?: 'GET' | 'POST'; body?: unknown }
+interface RequestOptions { signal?: AbortSignal; token?: string | null; method?: 'GET' | 'POST' | 'DELETE'; body?: unknown }
 
 async function request<T>(path: string, o: RequestOptions = {}): Promise<T> {
   const headers: Record<string, string> = {}
@@ -73,6 +74,16 @@ export interface Api {
   heatmap(token: string, q: AnalysisQuery, zoom: number, signal?: AbortSignal): Promise<Heatmap>
   hotspots(token: string, q: AnalysisQuery, zoom: number, signal?: AbortSignal): Promise<Hotspots>
   scores(token: string, q: AnalysisQuery, level: string, limit: number, signal?: AbortSignal): Promise<Scores>
+  /** Grid redraws (planners): drafts, their operations, validation, preview, commit. */
+  changesets(token: string, status?: Changeset['status']): Promise<Changeset[]>
+  createChangeset(token: string, title: string): Promise<Changeset>
+  changeset(token: string, id: number): Promise<ChangesetDetail>
+  discardChangeset(token: string, id: number): Promise<Changeset>
+  addOperation(token: string, id: number, op: RedrawOp): Promise<{ seq: number; removed: string[]; upserted: string[] }>
+  undoOperation(token: string, id: number): Promise<{ removed_seq: number | null }>
+  validateChangeset(token: string, id: number): Promise<Validation>
+  previewChangeset(token: string, id: number): Promise<Preview>
+  commitChangeset(token: string, id: number, body?: { note?: string }): Promise<CommitResult>
 }
 
 const qs = (params: Record<string, string | number | null | undefined>): string =>
@@ -99,5 +110,14 @@ export function createApi(base = ''): Api {
     heatmap: (token, q, zoom, signal) => request<Heatmap>(`${base}/api/analysis/heatmap?${qs({ ...windowParams(q), zoom: Math.round(zoom) })}`, { signal, token }),
     hotspots: (token, q, zoom, signal) => request<Hotspots>(`${base}/api/analysis/hotspots?${qs({ ...windowParams(q), zoom: Math.round(zoom) })}`, { signal, token }),
     scores: (token, q, level, limit, signal) => request<Scores>(`${base}/api/analysis/scores?${qs({ ...windowParams(q), level, limit })}`, { signal, token }),
+    changesets: (token, status) => request<Changeset[]>(`${base}/api/changesets${status ? `?${qs({ status })}` : ''}`, { token }),
+    createChangeset: (token, title) => request<Changeset>(`${base}/api/changesets`, { token, method: 'POST', body: { title } }),
+    changeset: (token, id) => request<ChangesetDetail>(`${base}/api/changesets/${id}`, { token }),
+    discardChangeset: (token, id) => request<Changeset>(`${base}/api/changesets/${id}`, { token, method: 'DELETE' }),
+    addOperation: (token, id, op) => request<{ seq: number; removed: string[]; upserted: string[] }>(`${base}/api/changesets/${id}/operations`, { token, method: 'POST', body: op }),
+    undoOperation: (token, id) => request<{ removed_seq: number | null }>(`${base}/api/changesets/${id}/operations/last`, { token, method: 'DELETE' }),
+    validateChangeset: (token, id) => request<Validation>(`${base}/api/changesets/${id}/validate`, { token, method: 'POST', body: {} }),
+    previewChangeset: (token, id) => request<Preview>(`${base}/api/changesets/${id}/preview`, { token }),
+    commitChangeset: (token, id, body = {}) => request<CommitResult>(`${base}/api/changesets/${id}/commit`, { token, method: 'POST', body }),
   }
 }

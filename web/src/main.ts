@@ -36,6 +36,7 @@ import { createTooltip } from './ui/tooltip.ts'
 import { UrlStore } from './url-store.ts'
 import { dispatcherView } from './views/dispatcher.ts'
 import { leaderView } from './views/leader.ts'
+import { plannerView } from './views/planner.ts'
 
 /** Timings in ms since navigation start (performance.now()), read by the browser tests. */
 export interface Metrics {
@@ -184,7 +185,7 @@ async function main(): Promise<void> {
     renderControls()
   })
 
-  const views: Record<string, ViewModule> = { dispatcher: dispatcherView(ctx), leader: leaderView(ctx) }
+  const views: Record<string, ViewModule> = { dispatcher: dispatcherView(ctx), leader: leaderView(ctx), planner: plannerView(ctx) }
   const panel = byId('panel')
   const nav = byId('views')
   let active: ViewModule | undefined

@@ -157,3 +157,89 @@ export interface UnitScore {
 }
 
 export interface Scores { level: string; formula: string; window: { from: string; to: string }; total: number; ranked: number; items: UnitScore[] }
+
+// ---- grid redraws (server/routes/changesets.ts) ----
+
+export type LonLat = [number, number]
+export interface LineStringGeometry { type: 'LineString'; coordinates: LonLat[] }
+
+/** An operation of a change set, as POST /api/changesets/:id/operations takes it. */
+export type RedrawOp =
+  | { type: 'split'; cell: string; line: LineStringGeometry }
+  | { type: 'merge'; cells: string[]; community?: string }
+  | { type: 'move_boundary'; cells: [string, string]; line: LineStringGeometry }
+  | { type: 'reassign'; cell: string; community: string }
+  | { type: 'regenerate'; community: string; target_area_m2: number }
+
+export interface Changeset {
+  id: number
+  title: string
+  status: 'draft' | 'committed' | 'discarded'
+  author_id: number | null
+  base_version: number | null
+  min_area_m2: number
+  max_area_m2: number
+  committed_version: number | null
+  created_at: string
+  updated_at: string
+  committed_at: string | null
+  operations: number
+}
+
+export interface ChangeSummary { retired: string[]; reshaped: string[]; added: string[] }
+
+/** GET /api/changesets/:id */
+export interface ChangesetDetail {
+  changeset: Changeset
+  operations: { seq: number; op: RedrawOp; removed: string[]; upserted: string[] }[]
+  summary: ChangeSummary
+}
+
+/** One validation problem: the operation (seq) and cell it concerns, the field, the error code and why. */
+export interface RedrawProblem {
+  operation: number | null
+  cell: string | null
+  field: string
+  error: string
+  reason: string
+  area_m2?: number
+  at?: number[]
+}
+
+export interface Validation { valid: boolean; problems: RedrawProblem[]; summary: ChangeSummary }
+
+/** A facility or open case that a change set moves to another cell. */
+export interface RedrawMove { kind: string; id: string; from_cell: string | null; to_cell: string | null }
+
+export interface PreviewCellProperties {
+  side: 'before' | 'after'
+  code: string
+  community_code: string
+  change: 'retired' | 'reshaped' | 'added'
+  operation?: number | null
+  area_m2: number
+}
+
+/** GET /api/changesets/:id/preview */
+export interface Preview extends ChangeSummary {
+  changeset: number
+  areas: { code: string; before_m2: number | null; after_m2: number | null }[]
+  moves: RedrawMove[]
+  problems: RedrawProblem[]
+  cells: FeatureCollection<CellGeometry, PreviewCellProperties>
+}
+
+/** POST /api/changesets/:id/commit */
+export interface CommitResult extends ChangeSummary {
+  changeset: number
+  version: number
+  effective_at: string
+  renumbered: Record<string, string>
+  facilities_moved: number
+  cases_moved: number
+  moves: RedrawMove[]
+  ms: number
+}
+
+/** The details of a 409 changeset_conflict: cells another commit changed since the draft read them. */
+export interface ConflictDetails { changeset: number; cells: { code: string; draft_version: number; active_version: number | null }[] }

@@ -6,7 +6,7 @@
  * are filled with the same colours instead: the map looks the same at every
  * zoom, and the first frame needs two small tiles.
  */
-import type { ExpressionSpecification, MapLayerMouseEvent } from 'maplibre-gl'
+import type { ExpressionSpecification, MapLayerMouseEvent, VectorTileSource } from 'maplibre-gl'
 import type { AppContext, LayerModule } from '../context.ts'
 import { TILE_LAYERS, tileTemplate } from '../lib/tiles.ts'
 import { h } from '../ui/dom.ts'
@@ -33,6 +33,18 @@ export function addGridSources(ctx: AppContext): void {
   for (const name of [CELLS_SOURCE, SUBDISTRICTS_SOURCE, COMMUNITIES_SOURCE] as const) {
     if (map.getSource(name)) continue
     map.addSource(name, { type: 'vector', tiles: [tileTemplate(origin, name)], minzoom: TILE_LAYERS[name].minzoom, maxzoom: TILE_LAYERS[name].maxzoom })
+  }
+}
+
+/**
+ * After a grid commit: the grid sources read their tiles again, with the new
+ * grid version in the URL so no cached tile of the old layout is used
+ * (the server ignores the query; tiles are also revalidated by ETag).
+ */
+export function refreshGridTiles(ctx: AppContext, version: number): void {
+  const origin = window.location.origin
+  for (const name of [CELLS_SOURCE, SUBDISTRICTS_SOURCE, COMMUNITIES_SOURCE] as const) {
+    ctx.map.getSource<VectorTileSource>(name)?.setTiles([`${tileTemplate(origin, name)}?v=${version}`])
   }
 }
 
