@@ -27,6 +27,8 @@ export async function openPostgres(opts: PostgresOptions): Promise<Database> {
     max: opts.max ?? 8,
     // Idle connections are closed after 30 s so a restarted server is not left with dead ones.
     idleTimeoutMillis: 30_000,
+    // A server that does not accept (down, partitioned) fails a request in 5 s instead of holding it until the client gives up.
+    connectionTimeoutMillis: 5_000,
   })
   // An idle client that loses its connection (server restart) emits here; without a
   // listener the process would crash. The pool drops it and makes a new one on demand.
