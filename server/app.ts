@@ -81,7 +81,7 @@ export const app = fp(async function wangge(instance: FastifyInstance, opts: App
   await instance.register(repositories)
   await instance.register(auth)
   // Before any route: closes every non-public route, adds security headers and CORS, audits writes.
-  await instance.register(doors, { corsOrigins: opts.config.corsOrigins })
+  await instance.register(doors, { corsOrigins: opts.config.corsOrigins, basemapOrigins: opts.config.basemapOrigins })
   await instance.register(audit)
   // Limits only where a route asks (config.rateLimit): public reporting and guests' intake.
   await instance.register(rateLimit, {

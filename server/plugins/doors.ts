@@ -112,7 +112,16 @@ function accessOf(route: RouteOptions, method: string): Access {
   return HANDLER_ROLES[`${method} ${route.url}`] ?? 'signed-in'
 }
 
-/** Content-Security-Policy of the web client: its own scripts, workers from blob: (maplibre), its own tiles; nothing remote. */
+/**
+ * Content-Security-Policy of the web client: its own scripts, workers from blob: (maplibre), its
+ * own tiles; nothing remote but the base-map tile servers an operator configured
+ * (WANGGE_BASEMAP_ORIGINS), for images and fetches only.
+ */
+export function cspFor(basemapOrigins: readonly string[] = []): string {
+  const extra = basemapOrigins.length ? ` ${basemapOrigins.join(' ')}` : ''
+  return CSP.replace("img-src 'self' data: blob:", `img-src 'self' data: blob:${extra}`).replace("connect-src 'self' data: blob:", `connect-src 'self' data: blob:${extra}`)
+}
+
 export const CSP = [
   "default-src 'self'",
   "script-src 'self' blob:",
@@ -145,6 +154,8 @@ export const SECURITY_HEADERS: Readonly<Record<string, string>> = {
 export interface DoorsOptions {
   /** Origins allowed to call the API from another site; empty: same origin only. */
   corsOrigins: readonly string[]
+  /** Base-map tile servers the web client may load from (CSP img-src, connect-src). */
+  basemapOrigins?: readonly string[]
 }
 
 export default fp(async function doors(app: FastifyInstance, opts: DoorsOptions) {
@@ -167,9 +178,10 @@ export default fp(async function doors(app: FastifyInstance, opts: DoorsOptions)
     }
   })
 
+  const headers = { ...SECURITY_HEADERS, 'content-security-policy': cspFor(opts.basemapOrigins) }
   app.addHook('onSend', async (req, reply, payload) => {
     reply.header('x-request-id', req.id)
-    for (const [k, v] of Object.entries(SECURITY_HEADERS)) {
+    for (const [k, v] of Object.entries(headers)) {
       if (!reply.hasHeader(k)) reply.header(k, v)
     }
     return payload

@@ -28,7 +28,24 @@ const ARTIFACTS = join(ROOT, 'tests/artifacts')
 const DIST = join(ROOT, 'web/dist')
 const BG = hexToRgb(BACKGROUND)
 
-interface Ctx { server: TestServer; browser: Browser; recorder: Recorder; h: Harness }
+interface Basemap { origin: string; tiles: string[]; close(): Promise<void> }
+interface Ctx { server: TestServer; browser: Browser; recorder: Recorder; h: Harness; basemap: Basemap }
+
+/**
+ * A stand-in base-map tile server on loopback (the same grey tile for every z/x/y), started
+ * before the app so its origin can be the configured WANGGE_BASEMAP_ORIGINS the CSP admits.
+ */
+async function startBasemap(): Promise<Basemap> {
+  const png = solidPng(256, 200)
+  const tiles: string[] = []
+  const tileServer = createServer((req, res) => {
+    tiles.push(req.url ?? '')
+    res.writeHead(200, { 'content-type': 'image/png', 'access-control-allow-origin': '*' }).end(png)
+  })
+  await new Promise<void>((resolve) => tileServer.listen(0, '127.0.0.1', resolve))
+  const port = (tileServer.address() as AddressInfo).port
+  return { origin: `http://127.0.0.1:${port}`, tiles, close: () => new Promise<void>((resolve) => tileServer.close(() => resolve())) }
+}
 
 /** A cell the planner checks split: its code, an inner point and its bounding box (WGS84). */
 interface PlannerCell { code: string; x: number; y: number; xmin: number; ymin: number; xmax: number; ymax: number; area: number }
@@ -558,30 +575,18 @@ async function run(c: Ctx): Promise<void> {
   }, 300_000)
 
   await h.check('a base map configured with ?basemap= is drawn from that URL, and only then', async () => {
-    // A stand-in tile server on loopback: the same grey tile for every z/x/y.
-    const png = solidPng(256, 200)
-    const tiles: string[] = []
-    let prefix = ''
-    const tileServer = createServer((req, res) => {
-      tiles.push(req.url ?? '')
-      res.writeHead(200, { 'content-type': 'image/png', 'access-control-allow-origin': '*' }).end(png)
-    })
-    await new Promise<void>((resolve) => tileServer.listen(0, '127.0.0.1', resolve))
-    try {
-      const port = (tileServer.address() as AddressInfo).port
-      prefix = `http://127.0.0.1:${port}/tiles/`
-      const template = `${prefix}{z}/{x}/{y}.png`
-      const { context, page: p } = await newPage(c)
-      await p.goto(`${base}/?basemap=${encodeURIComponent(template)}#view=dispatcher`, { waitUntil: 'domcontentloaded' })
-      await waitReady(p)
-      await idle(p)
-      assert(tiles.length > 0, 'no tile was requested from the configured base map')
-      assert(tiles.every((t) => /^\/tiles\/\d+\/\d+\/\d+\.png$/.test(t)), `unexpected tile paths: ${tiles.slice(0, 3).join(', ')}`)
-      assert(await p.locator('[data-testid="toggle-basemap"]').isChecked(), 'no base map toggle in the legend')
-      await context.close()
-    } finally {
-      await new Promise<void>((resolve) => tileServer.close(() => resolve()))
-    }
+    const tiles = c.basemap.tiles
+    tiles.length = 0
+    const prefix = `${c.basemap.origin}/tiles/`
+    const template = `${prefix}{z}/{x}/{y}.png`
+    const { context, page: p } = await newPage(c)
+    await p.goto(`${base}/?basemap=${encodeURIComponent(template)}#view=dispatcher`, { waitUntil: 'domcontentloaded' })
+    await waitReady(p)
+    await idle(p)
+    assert(tiles.length > 0, 'no tile was requested from the configured base map')
+    assert(tiles.every((t) => /^\/tiles\/\d+\/\d+\/\d+\.png$/.test(t)), `unexpected tile paths: ${tiles.slice(0, 3).join(', ')}`)
+    assert(await p.locator('[data-testid="toggle-basemap"]').isChecked(), 'no base map toggle in the legend')
+    await context.close()
     equal(c.recorder.requests.filter((u) => u.startsWith(prefix)).length, tiles.length, 'base-map tile requests seen by the browser')
   })
 
@@ -810,10 +815,12 @@ async function main(): Promise<number> {
   const h = new Harness(at > 0 ? process.argv[at + 1] : undefined)
   let server: TestServer | undefined
   let browser: Browser | undefined
+  let basemap: Basemap | undefined
   try {
-    server = await startServer()
+    basemap = await startBasemap()
+    server = await startServer({ WANGGE_BASEMAP_ORIGINS: basemap.origin })
     browser = await launch()
-    await run({ server, browser, recorder: new Recorder(), h })
+    await run({ server, browser, recorder: new Recorder(), h, basemap })
   } catch (err) {
     // A failure outside a check (server, browser) is a failed run, never a silent pass.
     h.results.push({ name: 'setup', ok: false, ms: 0, error: err instanceof Error ? err.stack ?? err.message : String(err) })
@@ -822,6 +829,7 @@ async function main(): Promise<number> {
   } finally {
     await browser?.close().catch(() => undefined)
     await server?.close().catch(() => undefined)
+    await basemap?.close().catch(() => undefined)
   }
   console.log(`${h.passed} passed, ${h.failed} failed${h.skipped ? `, ${h.skipped} skipped` : ''}`)
   return h.failed === 0 && h.passed > 0 ? 0 : 1

@@ -11,8 +11,8 @@ export interface TestServer {
   close(): Promise<void>
 }
 
-export async function startServer(): Promise<TestServer> {
-  const app = await testApp('chaoyang')
+export async function startServer(env: NodeJS.ProcessEnv = {}): Promise<TestServer> {
+  const app = await testApp('chaoyang', env)
   await app.app.listen({ host: '127.0.0.1', port: 0 })
   const { port } = app.app.server.address() as AddressInfo
   return { base: `http://127.0.0.1:${port}`, app, close: () => app.close() }
