@@ -176,7 +176,7 @@ t.test('malformed bodies', async (t) => {
   const broken = await post('{"type": "FeatureCollection", "features": [')
   t.equal(broken.statusCode, 400)
   t.equal(broken.json().error.code, 'invalid_json')
-  const text = await app.inject({ method: 'POST', url: '/api/grids/import', payload: 'hello', headers: { 'content-type': 'text/plain' } })
+  const text = await post('hello', { 'content-type': 'text/plain' })
   t.equal(text.statusCode, 415)
   t.equal(text.json().error.code, 'unsupported_media_type')
   const big = await post(Buffer.alloc(50 * 1024 * 1024, 0x20))
