@@ -146,7 +146,9 @@ t.test('every route × anonymous and every role', async (t) => {
       probes++
       const who = role ?? 'anonymous'
       const code = r.statusCode >= 400 && /json/.test(String(r.headers['content-type'])) ? (r.json() as { error?: { code?: string } }).error?.code : undefined
-      t.ok(r.statusCode < 500, `${d.method} ${url} as ${who}: ${r.statusCode} ${r.body.slice(0, 120)}`)
+      // The one deliberate 5xx: `/` in a checkout whose web client is not built yet says so with 503 (server/plugins/static.ts).
+      const notBuilt = d.method === 'GET' && url === '/' && r.statusCode === 503 && /not built/.test(r.body)
+      t.ok(r.statusCode < 500 || notBuilt, `${d.method} ${url} as ${who}: ${r.statusCode} ${r.body.slice(0, 120)}`)
       if (want === P) {
         t.not(code, 'unauthenticated', `${d.method} ${url} is public: ${who} got ${r.statusCode}`)
         t.not(code, 'forbidden_role', `${d.method} ${url} is public: ${who} got ${r.statusCode}`)
