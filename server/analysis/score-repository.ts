@@ -143,16 +143,16 @@ type CountRow = { key: string; close_sum_h: number } & Record<string, number | s
 const PREFIX: Partial<Record<Level, number>> = { community: 12, subdistrict: 9 }
 
 export interface ScoreRepositoryOptions {
-  /** How long one cell aggregation serves the place levels, ms. 1,000: the three levels of one screen share a scan. */
+  /** How long a finished cell aggregation keeps serving the place levels, ms; 0 (default): only while it runs, so no answer misses a case written before its request. */
   shareMs?: number
 }
 
 export class ScoreRepository {
-  private readonly shared = new Map<string, { at: number; p: Promise<Map<string, UnitCounts>> }>()
+  private readonly shared = new Map<string, { at: number; settled: boolean; p: Promise<Map<string, UnitCounts>> }>()
   private readonly shareMs: number
 
   constructor(private readonly db: Queryable, opts: ScoreRepositoryOptions = {}) {
-    this.shareMs = opts.shareMs ?? 1000
+    this.shareMs = opts.shareMs ?? 0
   }
 
   /** Counts per unit of `level` for one window. */
@@ -175,16 +175,26 @@ export class ScoreRepository {
     return this.query(level, q)
   }
 
-  /** The cell aggregation, shared for shareMs by requests with the same window, time and matter. */
+  /**
+   * The cell aggregation, shared by requests with the same window, time and matter while it runs
+   * (a dashboard asking for cells, communities and subdistricts at once pays once), and for
+   * shareMs after (0 by default: an answer never predates the request, so a case written
+   * just before is counted).
+   */
   private cellCounts(q: CountQuery): Promise<Map<string, UnitCounts>> {
     const key = `${q.from.getTime()}|${q.to.getTime()}|${q.at.getTime()}|${q.matter ?? ''}`
     const now = performance.now()
-    for (const [k, v] of this.shared) if (now - v.at > this.shareMs) this.shared.delete(k)
+    for (const [k, v] of this.shared) if (v.settled && now - v.at > this.shareMs) this.shared.delete(k)
     let hit = this.shared.get(key)
     if (!hit) {
-      hit = { at: now, p: this.query('cell', q) }
-      this.shared.set(key, hit)
-      hit.p.catch(() => this.shared.delete(key))
+      const entry = { at: now, settled: false, p: this.query('cell', q) }
+      hit = entry
+      this.shared.set(key, entry)
+      entry.p.then(() => {
+        entry.settled = true
+        entry.at = performance.now()
+        if (this.shareMs === 0 && this.shared.get(key) === entry) this.shared.delete(key)
+      }, () => { if (this.shared.get(key) === entry) this.shared.delete(key) })
     }
     return hit.p
   }
