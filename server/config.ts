@@ -25,6 +25,7 @@ export interface Config {
   /** Origins (scheme://host[:port]) other sites may call the API from; empty: same origin only. */
   corsOrigins: string[]
   basemapOrigins: string[]
+  snapshotEveryMinutes: number
   /** Longest time to receive a whole request, ms (slow clients, slow uploads). */
   requestTimeoutMs: number
   /** A socket with no traffic either way for this long is closed, ms. */
@@ -90,6 +91,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     // None: the map has no remote base map unless an operator names the tile server's origin here
     // (the web client's ?basemap= URL must be on it; the Content-Security-Policy admits only these).
     basemapOrigins: origins(env, 'WANGGE_BASEMAP_ORIGINS'),
+    // The daily indicator snapshot is retaken this often while the service runs (0: never; use the CLI from cron).
+    snapshotEveryMinutes: int(env, 'WANGGE_SNAPSHOT_MINUTES', 60, 0, 24 * 60),
     // 120 s: a 32 MiB grid import at ≈ 300 KiB/s; a client slower than that is holding a socket, not sending.
     requestTimeoutMs: int(env, 'WANGGE_REQUEST_TIMEOUT_MS', 120_000, 1000, 3_600_000),
     // 300 s of silence both ways: longer than any request the server works on (statement_timeout 30 s), short enough to shed dead sockets.

@@ -7,6 +7,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { loadConfig, ConfigError } from './config.ts'
 import { DataDirLockedError } from './db/pglite.ts'
 import { app, serverOptions } from './app.ts'
+import { scheduleSnapshots, type SnapshotSchedule } from './base/schedule.ts'
 import { demoUsage, ensureStartCases } from '../fixtures/cases.ts'
 import { ensureBaseInfo, ensureFacilities, ensureFixture, ensureFrontage, ensurePlaces, ensureServiceOutlets } from '../fixtures/load.ts'
 
@@ -38,9 +39,11 @@ async function main(): Promise<void> {
   }
 
   let closing = false
+  let snapshots: SnapshotSchedule | null = null
   const shutdown = (signal: string): void => {
     if (closing) return
     closing = true
+    snapshots?.stop()
     server.log.info(`${signal}: closing`)
     server.close().then(() => process.exit(0), (err) => {
       server.log.error({ err }, 'error while closing')
@@ -73,6 +76,10 @@ async function main(): Promise<void> {
   await server.analysis.cases.refresh(true).then(
     () => server.log.info({ ms: Math.round(performance.now() - tCases) }, 'heatmap case columns loaded (after listen)'),
     (err: unknown) => server.log.error({ err }, 'loading the heatmap case columns failed; the first heatmap request loads them'))
+  // Then the indicator snapshots: the last week's that are missing, today's, and today's again every hour.
+  if (config.snapshotEveryMinutes > 0) {
+    snapshots = scheduleSnapshots(server.db, server.log, { everyMinutes: config.snapshotEveryMinutes, backfillDays: 7 })
+  }
 }
 
 main().catch((err: unknown) => {
