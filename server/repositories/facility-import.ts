@@ -347,7 +347,12 @@ export async function importFacilitiesDetailed(db: Database, rows: FacilityInput
  * polygons by their point on surface in SQL). Returns how many moved.
  */
 export async function reassignCells(db: Database): Promise<number> {
-  return db.transaction(async (tx) => {
+  return db.transaction((tx) => reassignCellsIn(tx))
+}
+
+/** reassignCells inside the caller's transaction (the grid import's: the new cells and the components' cells commit together). */
+export async function reassignCellsIn(tx: Queryable): Promise<number> {
+  {
     await tx.query(WRITE_LOCK)
     const shapes = (await tx.query(`UPDATE facilities f SET cell_code = n.code, updated_at = now()
       FROM (SELECT id, (SELECT c.code FROM cells c WHERE ST_Covers(c.geom, x.p) ORDER BY c.code LIMIT 1) AS code
@@ -367,5 +372,5 @@ export async function reassignCells(db: Database): Promise<number> {
     }
     if (shapes + moved.length) await tx.query(BUMP_REVISION)
     return shapes + moved.length
-  })
+  }
 }

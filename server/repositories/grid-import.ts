@@ -9,6 +9,7 @@ import type { Database, Queryable } from '../db/types.ts'
 import { validateGridGeoJSON, type GridCellInput } from '../../grids/import-validate.ts'
 import { GridErrorCode, type FeatureProblem } from '../../grids/errors.ts'
 import { makeUscc } from '../../grids/uscc.ts'
+import { reassignCellsIn } from './facility-import.ts'
 
 export class GridRejected extends Error {
   constructor(readonly problems: FeatureProblem[], readonly problemCount: number) {
@@ -212,5 +213,10 @@ async function rebuildOutlines(tx: Queryable): Promise<{ communities: number; su
 export async function validateAndImport(db: Database, body: unknown, source: string, onProgress?: ImportProgress): Promise<ImportSummary> {
   const { cells, problems, problemCount } = validateGridGeoJSON(body)
   if (problemCount) throw new GridRejected(problems, problemCount)
-  return db.transaction((tx) => importGrid(tx, cells, source, onProgress))
+  // Components move to their new cells in the same transaction: a crash between the two would leave the new grid with components in retired cells.
+  return db.transaction(async (tx) => {
+    const summary = await importGrid(tx, cells, source, onProgress)
+    await reassignCellsIn(tx)
+    return summary
+  })
 }
