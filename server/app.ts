@@ -88,7 +88,7 @@ export const app = fp(async function wangge(instance: FastifyInstance, opts: App
     global: false,
     errorResponseBuilder: (_req, ctx) => new AppError(429, 'rate_limited', `too many requests: try again in ${ctx.after}`, { retry_after_s: Math.ceil(ctx.ttl / 1000), limit: ctx.max }),
   })
-  await instance.register(geocoderPlugin, { toleranceM: opts.config.snapToleranceM })
+  await instance.register(geocoderPlugin, { toleranceM: opts.config.snapToleranceM, warmLater: opts.backgroundIndexes })
   await instance.register(docs)
   await instance.register(healthRoutes)
   await instance.register(gridRoutes)

@@ -62,3 +62,10 @@ t.test('before the index is built, PostGIS answers, with the names already there
   t.same(after.ownerAt.owner, before.ownerAt.owner, 'owner-at: the same owner')
   t.same(after.classes, before.classes, 'the same counts per subclass')
 })
+
+t.test('the address index is read on first use when start-up left it for later', async (t) => {
+  const place = (await ctx.db.query<{ address: string }>("SELECT address FROM places WHERE kind = 'building' AND address IS NOT NULL ORDER BY id LIMIT 1")).rows[0]
+  const res = await app.inject({ url: `/api/geocode?address=${encodeURIComponent(place.address)}` })
+  t.equal(res.statusCode, 200, res.body.slice(0, 200))
+  t.match(res.json<{ cell: string }>().cell, /^[0-9]{15}$/, 'an address is placed in a cell')
+})

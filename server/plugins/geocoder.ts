@@ -67,8 +67,12 @@ function toInfo(r: IndexCellRow): CellInfo {
   }
 }
 
-/** Builds a snapshot from rows; exported for tests and benchmarks. */
-export function buildSnapshot(rows: IndexCellRow[], places: GazetteerEntry[], toleranceM?: number): GridSnapshot | null {
+/**
+ * Builds a snapshot from rows; exported for tests and benchmarks. `places` are the
+ * gazetteer's entries, or how to read them when the address index is first wanted
+ * (57,663 places take ≈ 1–2 s to read on the embedded database: not before listening).
+ */
+export function buildSnapshot(rows: IndexCellRow[], places: GazetteerEntry[] | (() => Promise<GazetteerEntry[]>), toleranceM?: number): GridSnapshot | null {
   if (!rows.length) return null
   const t0 = performance.now()
   const records: CellRecord[] = rows.map((r) => ({
@@ -78,7 +82,13 @@ export function buildSnapshot(rows: IndexCellRow[], places: GazetteerEntry[], to
   const byCode = new Map(rows.map((r) => [r.code, r]))
   const info = index.codes.map((code) => toInfo(byCode.get(code) as IndexCellRow))
   let built: Promise<Gazetteer> | null = null
-  const gazetteer = (): Promise<Gazetteer> => (built ??= new Promise((resolve) => setImmediate(() => resolve(new Gazetteer(places)))))
+  const read = typeof places === 'function' ? places : async () => places
+  const gazetteer = (): Promise<Gazetteer> => {
+    built ??= read().then((entries) => new Promise<Gazetteer>((resolve) => setImmediate(() => resolve(new Gazetteer(entries)))))
+    // A failed read is tried again by the next caller.
+    built.catch(() => { built = null })
+    return built
+  }
   return { version: rows[0].version, index, info, gazetteer, builtAt: new Date(), buildMs: Math.round(performance.now() - t0) }
 }
 
@@ -89,6 +99,8 @@ export function infoOf(snapshot: GridSnapshot, r: LocateResult): CellInfo | null
 
 export interface GeocoderPluginOptions {
   toleranceM?: number
+  /** Leave warming the address index to the owner of the process (npm start: after listen). */
+  warmLater?: boolean
 }
 
 export default fp(async function geocoder(app: FastifyInstance, opts: GeocoderPluginOptions) {
@@ -99,13 +111,12 @@ export default fp(async function geocoder(app: FastifyInstance, opts: GeocoderPl
     async rebuild() {
       // Concurrent rebuilds share one; the grid is read inside it, so it is never older than the call.
       if (building) await building.catch(() => null)
-      building = Promise.all([loadIndexCells(app.db), loadPlaces(app.db)])
-        .then(([rows, places]) => buildSnapshot(rows, places, opts.toleranceM))
+      building = loadIndexCells(app.db).then((rows) => buildSnapshot(rows, () => loadPlaces(app.db), opts.toleranceM))
       try {
         const next = await building
         snapshot = next
-        // Warm the address index off the request path.
-        void next?.gazetteer()
+        // Warm the address index off the request path (npm start does it after listening).
+        if (!opts.warmLater) next?.gazetteer().catch((err: unknown) => app.log.warn({ err }, 'address index not built; the first address query tries again'))
         if (next) app.log.info({ cells: next.index.codes.length, version: next.version, ms: next.buildMs }, 'geocoder index built')
         return next
       } finally {
