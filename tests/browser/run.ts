@@ -16,7 +16,8 @@ import { fromWgs84 } from '../../geocoder/crs.ts'
 import { createUser, demoToken } from '../../fixtures/users.ts'
 import { centroid, contains } from '../../web/src/lib/geometry.ts'
 import { BACKGROUND } from '../../web/src/map/style.ts'
-import type { CaseItem, CellFeature, FacilityHit, GeocodeResult } from '../../web/src/types.ts'
+import { dayLabel } from '../../web/src/lib/window.ts'
+import type { CaseItem, CellFeature, Comprehensive, FacilityHit, GeocodeResult, IndicatorRanking } from '../../web/src/types.ts'
 import { launch, Recorder } from './browser.ts'
 import { assert, equal, Harness } from './harness.ts'
 import { hexToRgb, pixelDiff, pixelStats } from './pixels.ts'
@@ -474,6 +475,192 @@ async function run(c: Ctx): Promise<void> {
     await page.locator('[data-testid="view-dispatcher"]').click()
   }, 300_000)
 
+  // ---- the leader view: comprehensive query and frontage units (issue 10) ----
+  /** Clicks (or double-clicks) a WGS84 point of the map. */
+  const clickAt = async (p: Page, x: number, y: number, double = false): Promise<void> => {
+    const box = await mapBox(p)
+    const pt = await p.evaluate(([lon, lat]) => window.__wangge?.map.project([lon, lat]), [x, y])
+    assert(pt, 'no projection')
+    if (double) await p.mouse.dblclick(box.x + pt.x, box.y + pt.y)
+    else await p.mouse.click(box.x + pt.x, box.y + pt.y)
+  }
+  /** An authorised JSON request as a demo user. */
+  const asUser = async <T>(key: string, path: string, body?: unknown): Promise<T> => {
+    const res = await fetch(`${base}${path}`, {
+      method: body === undefined ? 'GET' : 'POST',
+      headers: { authorization: `Bearer ${demoToken(key)}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    })
+    if (!res.ok) throw new Error(`${path}: HTTP ${res.status} ${await res.text()}`)
+    return (await res.json()) as T
+  }
+  /** The figures of the area-query panel, by data-testid, as exact values (data-value). */
+  const panelFigures = (p: Page): Promise<Record<string, number>> => p.locator('[data-testid="aq-result"] [data-value]').evaluateAll((els) =>
+    Object.fromEntries(els.map((e) => [e.getAttribute('data-testid') ?? '', Number(e.getAttribute('data-value'))])))
+  /** The same figures from an API answer. */
+  const apiFigures = (r: Comprehensive): Record<string, number> => ({
+    ...Object.fromEntries(Object.entries(r.counts).map(([k, v]) => [`aq-count-${k}`, v])),
+    'aq-buildings': r.buildings.count, 'aq-households': r.people.households, 'aq-registered': r.people.registered, 'aq-resident': r.people.resident,
+    'aq-key-persons': r.people.key_persons.total, 'aq-cases-reported': r.cases.reported_in_window, 'aq-cases-open': r.cases.open,
+    'aq-cases-overdue': r.cases.overdue, 'aq-facilities': r.facilities.total, 'aq-frontage-count': r.frontage_units.count, 'aq-frontage-length': r.frontage_units.length_m,
+  })
+  const sameFigures = (shown: Record<string, number>, api: Record<string, number>, what: string): void => {
+    for (const [k, v] of Object.entries(api)) equal(shown[k], v, `${what}: ${k}`)
+    equal(Object.keys(shown).length, Object.keys(api).length, `${what}: figures shown`)
+  }
+  let leaderTab: Promise<{ context: BrowserContext; page: Page }> | undefined
+  /** A leader's page on the leader view (signed in by a stored token), grid layers only. */
+  const openLeaderTab = (): Promise<{ context: BrowserContext; page: Page }> => (leaderTab ??= (async () => {
+    const t = await newPage(c)
+    await t.page.addInitScript((tok) => localStorage.setItem('wangge.token', tok), demoToken('leader'))
+    await t.page.goto(`${base}/#view=leader&lang=zh&layers=cells,community,subdistrict,selection,labels`, { waitUntil: 'domcontentloaded' })
+    await waitReady(t.page)
+    await t.page.waitForFunction(() => document.querySelector('[data-testid="signin-toggle"]')?.textContent?.includes('·'), null, { timeout: 15_000 })
+    return t
+  })())
+
+  await h.check('leader view: the area query of a clicked cell and of a drawn polygon shows what the API counts', async () => {
+    const { page: p } = await openLeaderTab()
+    await p.locator('[data-testid="section-query"]').click()
+    await p.locator('[data-testid="area-query"]').waitFor({ timeout: 10_000 })
+    // A cell with buildings, components, open cases and cases of the last weeks, clicked at an inner point.
+    const known = (await server.app.db.query<{ code: string; x: number; y: number }>(`SELECT c.code, ST_X(ST_PointOnSurface(c.geom)) AS x, ST_Y(ST_PointOnSurface(c.geom)) AS y FROM cells c
+      WHERE EXISTS (SELECT 1 FROM base_records b WHERE b.cell_code = c.code AND b.kind = 'building')
+        AND EXISTS (SELECT 1 FROM facilities f WHERE f.cell_code = c.code)
+        AND EXISTS (SELECT 1 FROM cases k WHERE k.cell_code = c.code AND k.is_open)
+        AND (SELECT count(*) FROM cases k WHERE k.cell_code = c.code AND k.reported_at > (SELECT max(reported_at) FROM cases) - interval '20 days') >= 2
+      ORDER BY c.code LIMIT 1`)).rows[0]
+    assert(known, 'no cell with buildings, components and recent cases in the fixture')
+    await p.evaluate(([x, y]) => window.__wangge?.map.jumpTo({ center: [x, y], zoom: 16 }), [known.x, known.y])
+    await idle(p)
+    await clickAt(p, known.x, known.y)
+    const result = p.locator(`[data-testid="aq-result"][data-kind="cell"][data-code="${known.code}"]`)
+    await result.waitFor({ timeout: 30_000 })
+    const win = p.locator('[data-testid="aq-window"]')
+    const from = await win.getAttribute('data-from')
+    const to = await win.getAttribute('data-to')
+    assert(from && to, 'the case window is not shown')
+    const byCell = await asUser<Comprehensive>('leader', `/api/base/query?cell=${known.code}&from=${encodeURIComponent(from)}&to=${encodeURIComponent(to)}`)
+    console.log(`# area query of ${known.code}: ${byCell.buildings.count} buildings, ${byCell.cases.reported_in_window} cases reported in the window, ${byCell.cases.open} open, ${byCell.facilities.total} components, ${byCell.frontage_units.count} frontage units`)
+    assert(byCell.buildings.count > 0 && byCell.facilities.total > 0 && byCell.cases.reported_in_window > 0 && byCell.cases.open > 0, `the cell ${known.code} lacks buildings, components or cases: the check would prove little`)
+    sameFigures(await panelFigures(p), apiFigures(byCell), `cell ${known.code}`)
+    // A leader sees counts, not names.
+    equal(byCell.people.personal_data, 'counts', 'personal data for a leader')
+    equal(await p.locator('[data-testid="aq-counts-only"]').count(), 1, 'the counts-only note')
+    equal(await p.locator('[data-testid="aq-residents"]').count(), 0, 'named residents shown to a leader')
+    const listed = await p.locator('[data-testid="aq-lists"] dd').allTextContents()
+    for (const [k, items] of Object.entries(byCell.lists)) {
+      if (items.length) assert(listed.some((x) => x.includes(items[0].name)), `the first ${k} (${items[0].name}) is not listed: ${listed.join(' | ')}`)
+    }
+
+    // A polygon of four corners, about 400 × 300 m around the cell: three clicks and a double-click.
+    const dx = 0.0024
+    const dy = 0.0014
+    const [qx, qy] = [known.x, known.y]
+    const corners: [number, number][] = [[qx - dx, qy - dy], [qx + dx, qy - dy * 1.2], [qx + dx * 0.8, qy + dy], [qx - dx, qy + dy * 0.9]]
+    await p.evaluate(([x, y]) => window.__wangge?.map.jumpTo({ center: [x, y], zoom: 15.5 }), [qx, qy])
+    await idle(p)
+    const region = await centreRegion(p, 360, 240)
+    const before = await p.screenshot({ clip: region })
+    await p.locator('[data-testid="aq-draw"]').click()
+    const posted = p.waitForRequest((r) => r.method() === 'POST' && r.url().endsWith('/api/base/query'), { timeout: 30_000 })
+    for (const [i, [x, y]] of corners.entries()) {
+      await clickAt(p, x, y, i === corners.length - 1)
+      if (i < corners.length - 1) await p.waitForFunction((k) => document.querySelector('[data-testid="area-query"]')?.textContent?.includes(`已取 ${k} 点`), i + 1, { timeout: 5_000 })
+    }
+    const body = (await posted).postDataJSON() as { polygon: { type: string; coordinates: [number, number][][] }; from?: string; to?: string }
+    const ring = body.polygon.coordinates[0]
+    equal(body.polygon.type, 'Polygon', 'the geometry sent')
+    equal(ring.length, 5, 'corners of the ring sent (closed)')
+    for (const [i, [x, y]] of corners.entries()) assert(Math.abs(ring[i][0] - x) < 2e-5 && Math.abs(ring[i][1] - y) < 2e-5, `corner ${i} sent as ${ring[i].join(', ')}, clicked at ${x}, ${y}`)
+    await p.locator('[data-testid="aq-result"][data-kind="polygon"]').waitFor({ timeout: 30_000 })
+    const byPolygon = await asUser<Comprehensive>('leader', '/api/base/query', { polygon: body.polygon, from: body.from, to: body.to })
+    console.log(`# area query of a drawn polygon of ${(byPolygon.area.area_m2 / 1e6).toFixed(3)} km² (${byPolygon.area.cells} cells): ${byPolygon.buildings.count} buildings, ${byPolygon.cases.reported_in_window} cases, ${byPolygon.facilities.total} components`)
+    assert(byPolygon.buildings.count > byCell.buildings.count || byPolygon.facilities.total > byCell.facilities.total, 'the polygon holds no more than the cell inside it')
+    sameFigures(await panelFigures(p), apiFigures(byPolygon), 'drawn polygon')
+    const drawn = (await pixelDiff(p, before, await waitDrawn(p, region))).changed
+    assert(drawn > 2000, `the drawn polygon changed only ${drawn} pixels of the map`)
+    // Framed for the README: the legend folded away from the polygon.
+    await p.locator('[data-testid="legend-toggle"]').click()
+    await idle(p)
+    await p.screenshot({ path: join(ARTIFACTS, 'leader-area-query-1366x768.png') })
+    await p.locator('[data-testid="legend-toggle"]').click()
+    // In English.
+    await p.locator('[data-testid="lang"]').click()
+    await p.waitForFunction(() => document.querySelector('#panel h2')?.textContent === 'Area query', null, { timeout: 10_000 })
+    const en = await p.locator('[data-testid="aq-result"]').textContent()
+    for (const want of ['Drawn area', 'Buildings', 'Households', 'Components', 'Frontage units']) assert(en?.includes(want), `the English panel lacks ${want}`)
+    await p.locator('[data-testid="lang"]').click()
+  }, 300_000)
+
+  await h.check('leader view: the frontage-unit ranking lists units with ranks and rank change; a click draws the frontage', async () => {
+    // The leader view ranks the last day of its window, which ends with the newest case (the test copy's history stops);
+    // that day's snapshot and the day before's (so a rank change exists), computed as an admin.
+    const newest = (await asUser<{ items: CaseItem[] }>('leader', '/api/cases?sort=newest&limit=1')).items[0]
+    assert(newest, 'no case in the fixture')
+    const day = dayLabel(new Date(newest.reported_at))
+    const dayBefore = new Date(Date.parse(`${day}T00:00:00Z`) - 86_400_000).toISOString().slice(0, 10)
+    await asUser('admin', '/api/indicators/snapshot', { day: dayBefore, subjects: ['frontage_unit'] })
+    const snap = await asUser<{ day: string; subjects: { units: number; rows: number }[]; ms: number }>('admin', '/api/indicators/snapshot', { day, subjects: ['frontage_unit'] })
+    console.log(`# frontage snapshot ${snap.day}: ${snap.subjects[0]?.units} units, ${snap.subjects[0]?.rows} values in ${snap.ms} ms`)
+    const worst = await asUser<IndicatorRanking>('leader', `/api/frontage-units/ranking?order=worst&limit=50&day=${day}`)
+    assert(worst.total > 0 && worst.items.length === 50, `the ranking has ${worst.total} units`)
+    const { page: p } = await openLeaderTab()
+    await p.locator('[data-testid="section-frontage"]').click()
+    const rows = p.locator('[data-testid="fu-row"]')
+    await p.waitForFunction(() => document.querySelectorAll('[data-testid="fu-row"]').length > 0, null, { timeout: 60_000 })
+    equal(await p.locator('[data-testid="fu-summary"]').getAttribute('data-day'), day, 'the day ranked')
+    equal(Number(await p.locator('[data-testid="fu-summary"]').getAttribute('data-total')), worst.total, 'units ranked')
+    const shown = async (): Promise<{ id: string; rank: number; change: string }[]> => rows.evaluateAll((els) => els.map((e) => ({
+      id: e.getAttribute('data-id') ?? '', rank: Number(e.getAttribute('data-rank')), change: e.querySelector('[data-testid="fu-change"]')?.textContent ?? '',
+    })))
+    const w = await shown()
+    equal(JSON.stringify(w.map((r) => [r.id, r.rank])), JSON.stringify(worst.items.map((u) => [u.unit_key, u.rank])), 'the worst units and their ranks')
+    assert(w.every((r, i) => i === 0 || w[i - 1].rank >= r.rank), `the worst are not listed from the last rank: ${w.slice(0, 8).map((r) => r.rank).join(', ')}`)
+    assert(w[0].rank > 1, 'every unit ranks first: the scores do not differ')
+    const expectChange = (u: IndicatorRanking['items'][number]): string => {
+      if (u.rank === null || u.previous_rank === null) return ''
+      const d = u.previous_rank - u.rank
+      return d > 0 ? `↑${d}` : d < 0 ? `↓${-d}` : '–'
+    }
+    equal(JSON.stringify(w.map((r) => r.change)), JSON.stringify(worst.items.map(expectChange)), 'rank changes shown')
+    assert(w.every((r) => r.change !== ''), 'a unit without its rank of the day before')
+    // The best, then sorted by score (ascending: the lowest of the best first).
+    await p.locator('[data-testid="fu-order-best"]').click()
+    await p.waitForFunction(() => document.querySelector('[data-testid="fu-row"]')?.getAttribute('data-rank') === '1', null, { timeout: 30_000 })
+    const best = (await shown()).map((r) => r.rank)
+    assert(best.every((r, i) => i === 0 || best[i - 1] <= r), `the best are not in rank order: ${best.slice(0, 8).join(', ')}`)
+    await p.locator('[data-testid="fu-sort-score"]').click()
+    const scores = (await p.locator('[data-testid="fu-score"]').allTextContents()).map(Number)
+    assert(scores.every((x, i) => i === 0 || scores[i - 1] >= x), `not sorted by score, descending: ${scores.slice(0, 8).join(', ')}`)
+    await p.locator('[data-testid="fu-sort-rank"]').click()
+    // A click on the worst unit: its card, and its frontage drawn on the map (framed as the client frames it).
+    await p.locator('[data-testid="fu-order-worst"]').click()
+    await p.waitForFunction((id) => document.querySelector('[data-testid="fu-row"]')?.getAttribute('data-id') === id, worst.items[0].unit_key, { timeout: 30_000 })
+    const unit = await asUser<{ id: string; length_m: number; frontage: { type: string; coordinates: unknown } }>('leader', `/api/frontage-units/${encodeURIComponent(worst.items[0].unit_key)}`)
+    const pts = JSON.stringify(unit.frontage.coordinates).match(/-?\d+(\.\d+)?,-?\d+(\.\d+)?/g)?.map((x) => x.split(',').map(Number)) ?? []
+    assert(pts.length >= 2, `the unit's frontage has ${pts.length} points`)
+    const b = [Math.min(...pts.map((q) => q[0])), Math.min(...pts.map((q) => q[1])), Math.max(...pts.map((q) => q[0])), Math.max(...pts.map((q) => q[1]))]
+    await p.evaluate((bb) => window.__wangge?.map.fitBounds([[bb[0], bb[1]], [bb[2], bb[3]]], { maxZoom: 18, padding: 120, duration: 0 }), b)
+    const map = await mapBox(p)
+    const before = await waitDrawn(p, map)
+    await rows.first().click()
+    const card = p.locator(`[data-testid="fu-card"][data-id="${unit.id}"]`)
+    await card.waitFor({ timeout: 30_000 })
+    const changed = (await pixelDiff(p, before, await waitDrawn(p, map))).changed
+    await p.screenshot({ path: join(ARTIFACTS, 'leader-frontage-1366x768.png') })
+    // A 5 px line along the frontage: at least half its footprint at this zoom.
+    const mpp = await p.evaluate(() => {
+      const m = window.__wangge?.map
+      return m ? (40_075_016.686 * Math.cos((m.getCenter().lat * Math.PI) / 180)) / (512 * 2 ** m.getZoom()) : NaN
+    })
+    const footprint = (unit.length_m / mpp) * 5
+    console.log(`# frontage of ${unit.id}: ${Math.round(unit.length_m)} m, ${changed} pixels changed (a 5 px line: ${Math.round(footprint)})`)
+    assert(changed > Math.max(50, footprint / 2), `the frontage changed only ${changed} pixels of the map`)
+    await (await openLeaderTab()).context.close()
+    leaderTab = undefined
+  }, 400_000)
+
   /** Frames drawn in 4 s of four animated 300 px pans (a string, not a function: tsx would wrap the named counter in a helper the page does not have). */
   const panFps = async (p: Page): Promise<number> => {
     const r = await p.evaluate<{ frames: number; ms: number }>(`new Promise((resolve) => {
@@ -627,13 +814,6 @@ async function run(c: Ctx): Promise<void> {
     await idle(p)
     await clickAt(p, k.x, k.y)
     await p.waitForFunction((code) => document.querySelector('[data-testid="planner-cell"]')?.textContent === code, k.code, { timeout: 15_000 })
-  }
-  const clickAt = async (p: Page, x: number, y: number, double = false): Promise<void> => {
-    const box = await mapBox(p)
-    const pt = await p.evaluate(([lon, lat]) => window.__wangge?.map.project([lon, lat]), [x, y])
-    assert(pt, 'no projection')
-    if (double) await p.mouse.dblclick(box.x + pt.x, box.y + pt.y)
-    else await p.mouse.click(box.x + pt.x, box.y + pt.y)
   }
   /** Split mode, then a north–south line at longitude `x` from 20 m north of the cell to 20 m south of it: a click, then a double-click. */
   const drawLine = async (p: Page, k: PlannerCell, x: number): Promise<void> => {

@@ -9,6 +9,7 @@ import type {
   ApiErrorBody, CaseItem, CellFeature, CommunityRow, ComponentClass, Crs, FacilityFeature, FacilityHit, GeocodeResult,
   Heatmap, Hotspots, MatterType, Me, Organisation, Scores, SubdistrictRow,
   Changeset, ChangesetDetail, CommitResult, Preview, RedrawOp, Validation,
+  Comprehensive, FrontageUnit, IndicatorRanking,
 } from './types.ts'
 
 /** A non-2xx answer, with the API's error code (`outside_district`, `not_found`, …) to switch on. */
@@ -84,7 +85,17 @@ export interface Api {
   validateChangeset(token: string, id: number): Promise<Validation>
   previewChangeset(token: string, id: number): Promise<Preview>
   commitChangeset(token: string, id: number, body?: { note?: string }): Promise<CommitResult>
+  /** The comprehensive query (综合查询) of a cell, community or subdistrict, or of a drawn polygon (WGS84). */
+  baseQuery(token: string, area: BaseArea, window: { from: Date; to: Date } | null, signal?: AbortSignal): Promise<Comprehensive>
+  /** A day's frontage-unit ranking (YYYY-MM-DD, Beijing; default today), best or worst first. */
+  frontageRanking(token: string, order: 'best' | 'worst', limit: number, day: string | null, signal?: AbortSignal): Promise<IndicatorRanking>
+  frontageUnit(token: string, id: string, signal?: AbortSignal): Promise<FrontageUnit>
 }
+
+/** What a comprehensive query is asked about. */
+export type BaseArea =
+  | { kind: 'cell' | 'community' | 'subdistrict'; code: string }
+  | { kind: 'polygon'; polygon: { type: 'Polygon'; coordinates: [number, number][][] } }
 
 const qs = (params: Record<string, string | number | null | undefined>): string =>
   new URLSearchParams(Object.entries(params).filter((e): e is [string, string | number] => e[1] !== null && e[1] !== undefined).map(([k, v]) => [k, String(v)])).toString()
@@ -119,5 +130,13 @@ export function createApi(base = ''): Api {
     validateChangeset: (token, id) => request<Validation>(`${base}/api/changesets/${id}/validate`, { token, method: 'POST', body: {} }),
     previewChangeset: (token, id) => request<Preview>(`${base}/api/changesets/${id}/preview`, { token }),
     commitChangeset: (token, id, body = {}) => request<CommitResult>(`${base}/api/changesets/${id}/commit`, { token, method: 'POST', body }),
+    baseQuery: (token, area, w, signal) => {
+      const win = w ? { from: w.from.toISOString(), to: w.to.toISOString() } : {}
+      return area.kind === 'polygon'
+        ? request<Comprehensive>(`${base}/api/base/query`, { token, signal, method: 'POST', body: { polygon: area.polygon, limit: 10, ...win } })
+        : request<Comprehensive>(`${base}/api/base/query?${qs({ [area.kind]: area.code, limit: 10, ...win })}`, { token, signal })
+    },
+    frontageRanking: (token, order, limit, day, signal) => request<IndicatorRanking>(`${base}/api/frontage-units/ranking?${qs({ order, limit, day })}`, { token, signal }),
+    frontageUnit: (token, id, signal) => request<FrontageUnit>(`${base}/api/frontage-units/${encodeURIComponent(id)}`, { token, signal }),
   }
 }

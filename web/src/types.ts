@@ -2,7 +2,7 @@
  * Shapes of the API answers the client reads. They mirror the route schemas in
  * server/routes/*.ts (the OpenAPI document at /docs/json is the contract).
  */
-import type { Feature, FeatureCollection, Polygon, MultiPolygon } from 'geojson'
+import type { Feature, FeatureCollection, LineString, MultiLineString, Polygon, MultiPolygon } from 'geojson'
 
 export interface CellProperties {
   code: string
@@ -243,3 +243,56 @@ export interface CommitResult extends ChangeSummary {
 
 /** The details of a 409 changeset_conflict: cells another commit changed since the draft read them. */
 export interface ConflictDetails { changeset: number; cells: { code: string; draft_version: number; active_version: number | null }[] }
+
+/** A record in a comprehensive query's lists (GET|POST /api/base/query). */
+export interface BaseListItem {
+  id: string; kind: string; name: string; address: string | null; lon: number; lat: number
+  use: string | null; floors: number | null; households: number | null; pop_resident: number | null
+  capacity: number | null; uscc: string | null; cell_code: string
+}
+
+/** GET /api/base/query?cell|community|subdistrict and POST /api/base/query {polygon}: the comprehensive query (综合查询). */
+export interface Comprehensive {
+  area: { kind: 'cell' | 'community' | 'subdistrict' | 'polygon'; code: string | null; name: string | null; area_m2: number; cells: number }
+  counts: Record<string, number>
+  buildings: { count: number; floors_mean: number | null; by_use: Record<string, number> }
+  people: {
+    households: number; registered: number; resident: number
+    key_persons: { total: number; by_category: Record<string, number> }
+    /** names: `residents` lists named residents (command centre, admin); counts: other roles, `residents` is null. */
+    personal_data: 'names' | 'counts'
+    residents: { id: number; name: string; category: string; birth_year: number | null; phone: string | null; building_id: string; building_name: string | null }[] | null
+  }
+  cases: {
+    window: { from: string; to: string }
+    reported_in_window: number; open: number; overdue: number
+    by_status: Record<string, number>
+    open_items: { id: number; matter_code: string; matter_name: string | null; status: string; reported_at: string; due_at: string | null; lon: number; lat: number; cell_code: string }[]
+  }
+  facilities: { total: number; by_major: Record<string, number>; by_status: Record<string, number> }
+  frontage_units: { count: number; length_m: number }
+  lists: Record<string, BaseListItem[]>
+  ms: number
+}
+
+/** GET /api/frontage-units/ranking and /api/indicators/ranking: a day's composite scores and ranks. */
+export interface IndicatorRanking {
+  subject: string
+  day: string
+  total: number
+  items: {
+    unit_key: string; name: string | null; subdistrict: string | null; score: number | null
+    rank: number | null; previous_rank: number | null
+    values: Record<string, { value: number | null; score: number | null }>
+  }[]
+}
+
+/** GET /api/frontage-units/:id: a frontage unit (门前三包) with its frontage (WGS84) and recent cases. */
+export interface FrontageUnit {
+  id: string; uscc: string | null; name: string; kind: string; address: string | null
+  contact_person: string | null; contact_phone: string | null; record_id: string | null
+  length_m: number; cell_code: string; community_code: string; subdistrict_code: string
+  active: boolean; signed_on: string | null
+  frontage: LineString | MultiLineString | Polygon | MultiPolygon
+  cases: { case_id: number; status: string; matter_code: string; reported_at: string; rule_name: string; distance_m: number; source: string }[]
+}

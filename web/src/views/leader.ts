@@ -4,6 +4,9 @@
  * sortable, with the change of rank against the previous window; the trend of
  * each subdistrict's composite score over the last weeks (plain SVG); and a
  * full-screen "big screen" mode for the wall that refreshes itself.
+ * Two more sections: the comprehensive query (综合查询) of a clicked cell or a
+ * drawn area (./area-query.ts) and the frontage-unit ranking (门前三包,
+ * ./frontage-ranking.ts); a click on the map opens the query.
  */
 import type { AppContext, ViewModule } from '../context.ts'
 import { DAY_MS, dayLabel } from '../lib/window.ts'
@@ -12,6 +15,16 @@ import type { Scores, UnitScore } from '../types.ts'
 import { h } from '../ui/dom.ts'
 import type { MessageKey } from '../i18n.ts'
 import { GRADES } from '../layers/palette.ts'
+import { areaQuery } from './area-query.ts'
+import { frontageRanking } from './frontage-ranking.ts'
+
+export const LEADER_SLOT = 'leader'
+type Section = 'rankings' | 'query' | 'frontage'
+const SECTIONS: { id: Section; key: MessageKey }[] = [
+  { id: 'rankings', key: 'leader.sectionRankings' },
+  { id: 'query', key: 'leader.sectionQuery' },
+  { id: 'frontage', key: 'leader.sectionFrontage' },
+]
 
 type Level = 'subdistrict' | 'unit' | 'cell'
 const LEVELS: { id: Level; key: MessageKey; limit: number }[] = [
@@ -54,6 +67,21 @@ export function leaderView(ctx: AppContext): ViewModule {
   let seq = 0
   /** What was last asked for: the same question is not asked twice (sign-in and the first window both call load). */
   let asked = ''
+  let section: Section = 'rankings'
+  const redraw = (): void => {
+    render()
+    ctx.deck.set(LEADER_SLOT, panel ? [...query.layers(), ...frontage.layers()] : null)
+  }
+  const query = areaQuery(ctx, redraw)
+  const frontage = frontageRanking(ctx, redraw)
+  ctx.deck.reserve(LEADER_SLOT)
+
+  function setSection(s: Section): void {
+    if (section === s) return
+    section = s
+    if (s === 'frontage') void frontage.load()
+    redraw()
+  }
 
   async function load(): Promise<void> {
     const token = auth.token
@@ -210,6 +238,19 @@ export function leaderView(ctx: AppContext): ViewModule {
     }))
     const bigButton = h('button', { type: 'button', class: 'big-button', 'data-testid': 'bigscreen', 'aria-pressed': String(big) }, t(big ? 'leader.exitBig' : 'leader.big'))
     bigButton.addEventListener('click', () => setBig(!big))
+    const sections = h('div', { class: 'tabs sections', role: 'tablist' }, ...SECTIONS.map((s) => {
+      const b = h('button', { type: 'button', role: 'tab', class: s.id === section ? 'active' : '', 'aria-selected': String(s.id === section), 'data-testid': `section-${s.id}` }, t(s.key))
+      b.addEventListener('click', () => setSection(s.id))
+      return b
+    }))
+    const titleKey: MessageKey = section === 'query' ? 'aq.title' : section === 'frontage' ? 'fu.title' : 'leader.title'
+    const head = h('div', { class: 'leader-head' }, h('h2', {}, t(titleKey)), bigButton)
+    if (section !== 'rankings') {
+      const body = !auth.token ? h('p', { class: 'note', 'data-testid': 'leader-signin' }, t('aq.signIn'))
+        : section === 'query' ? query.panel() : frontage.panel()
+      panel.replaceChildren(head, sections, body)
+      return
+    }
     const w = data?.window
     let body: HTMLElement
     if (!analysis.allowed) body = h('p', { class: 'note', 'data-testid': 'leader-signin' }, t('leader.signIn'))
@@ -224,7 +265,8 @@ export function leaderView(ctx: AppContext): ViewModule {
         h('div', { class: 'table-wrap' }, table()))
     }
     panel.replaceChildren(...[
-      h('div', { class: 'leader-head' }, h('h2', {}, t('leader.title')), bigButton),
+      head,
+      sections,
       tabs,
       loading ? h('p', { class: 'note' }, t('leader.loading')) : null,
       body,
@@ -232,8 +274,16 @@ export function leaderView(ctx: AppContext): ViewModule {
     ].filter((e): e is HTMLElement => e !== null))
   }
 
-  auth.onChange(() => { if (panel) void load() })
-  analysis.onChange(() => { if (panel) void load() })
+  auth.onChange(() => {
+    if (!panel) return
+    void load()
+    if (section === 'frontage') void frontage.load()
+  })
+  analysis.onChange(() => {
+    if (!panel) return
+    void load()
+    if (section === 'frontage') void frontage.load()
+  })
 
   return {
     id: 'leader',
@@ -241,12 +291,22 @@ export function leaderView(ctx: AppContext): ViewModule {
     defaultLayers: ['heatmap'],
     mount(el) {
       panel = el
-      render()
+      query.mount()
+      redraw()
       void auth.ready.then(load)
+      if (section === 'frontage') void auth.ready.then(() => frontage.load())
     },
     unmount() {
       if (big) setBig(false)
+      query.unmount()
+      frontage.unmount()
       panel = undefined
+      ctx.deck.set(LEADER_SLOT, null)
+    },
+    onMapClick({ lng, lat }) {
+      // A click on the map asks what is in that cell.
+      setSection('query')
+      query.onMapClick(lng, lat)
     },
     onLanguage: render,
   }
