@@ -41,16 +41,26 @@ export async function openPostgres(opts: PostgresOptions): Promise<Database> {
     query: base.query,
     async transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
       const client = await pool.connect()
+      // A connection that cannot even roll back is dead (the server restarted under it): it
+      // must be destroyed, not handed back — the pool reuses the last released client first,
+      // so one dead connection would fail the same caller's every retry.
+      let broken = false
+      // A checked-out client whose connection drops between two statements (the server
+      // restarted while our code was busy) emits 'error'; the pool only listens for idle
+      // clients, and an unheard 'error' event ends the process. Mark it, and destroy it on release.
+      const onError = (): void => { broken = true }
+      client.on('error', onError)
       try {
         await client.query('BEGIN')
         const result = await fn(wrap(client))
         await client.query('COMMIT')
         return result
       } catch (err) {
-        await client.query('ROLLBACK').catch(() => {})
+        await client.query('ROLLBACK').catch(() => { broken = true })
         throw err
       } finally {
-        client.release()
+        client.off('error', onError)
+        client.release(broken)
       }
     },
     async exec(sql: string): Promise<void> {
