@@ -4,7 +4,8 @@
  */
 import t from 'tap'
 import { buildExifSegment, readExif, withExif } from '../web/src/lib/exif.ts'
-import { initialsOf, matchesInitials } from '../server/cases/pinyin.ts'
+import { initialsOf } from '../server/cases/pinyin.ts'
+import { matchesInitials } from '../web/src/lib/matter-search.ts'
 import { testApp } from './helpers/app.ts'
 
 /** A JPEG as a canvas writes it: SOI, a JFIF APP0, a quantisation table, SOS, a few bytes, EOI. */

@@ -23,18 +23,3 @@ export function initialsOf(text: string): string[] {
   })
   return out
 }
-
-/**
- * Whether `query` (initials, e.g. "jgds") runs along consecutive characters of
- * `initials` (from initialsOf). The client does the same (web/src/lib/matter-search.ts).
- */
-export function matchesInitials(initials: readonly string[], query: string): boolean {
-  const q = query.toLowerCase()
-  if (q === '') return true
-  for (let start = 0; start + q.length <= initials.length; start++) {
-    let i = 0
-    while (i < q.length && initials[start + i].includes(q[i])) i++
-    if (i === q.length) return true
-  }
-  return false
-}

@@ -2,7 +2,7 @@
  * The phone's matter picker: a query finds matters by Chinese name (any part)
  * or by pinyin initials along consecutive characters ("jgds" → 井盖丢失;
  * initials per character from GET /api/matter-picker, polyphones with every
- * reading). The same rule as server/cases/pinyin.ts matchesInitials.
+ * reading, from server/cases/pinyin.ts initialsOf).
  */
 export interface PickerMatter {
   code: string
