@@ -34,3 +34,13 @@ export function stats(xs: number[]): { median: number; p99: number; mean: number
   const at = (q: number): number => s[Math.min(s.length - 1, Math.floor(q * s.length))]
   return { median: at(0.5), p99: at(0.99), mean: s.reduce((a, b) => a + b, 0) / s.length }
 }
+
+/** Milliseconds as the tables print them: two decimals under 10 ms. */
+export const ms = (x: number): string => `${x < 10 ? x.toFixed(2) : x.toFixed(0)} ms`
+
+/** Runs `fn` once: [milliseconds, its value]. */
+export async function time<T>(fn: () => Promise<T> | T): Promise<[number, T]> {
+  const t0 = performance.now()
+  const v = await fn()
+  return [performance.now() - t0, v]
+}

@@ -32,7 +32,7 @@ import { ScoreRepository, countsSql } from '../../server/analysis/score-reposito
 import { scoreLevel } from '../../server/analysis/scores.ts'
 import { CaseStore } from '../../server/analysis/case-store.ts'
 import { SqlCaseSource, type CaseSource } from '../../server/analysis/case-source.ts'
-import { PG_URL, scratchDatabase, stats } from './_pg.ts'
+import { PG_URL, scratchDatabase, stats, ms, time } from './_pg.ts'
 
 const CASES = Number(process.env.BENCH_CASES ?? 500_000)
 const BIG = 5_000_000
@@ -45,13 +45,6 @@ const rows: string[] = []
 const row = (what: string, backend: string, result: string, note = ''): void => {
   rows.push(`| ${what} | ${backend} | ${result} | ${note} |`)
   console.log(`  ${backend}: ${what}: ${result} ${note}`)
-}
-const ms = (x: number): string => `${x < 10 ? x.toFixed(2) : x.toFixed(0)} ms`
-
-async function time<T>(fn: () => Promise<T> | T): Promise<[number, T]> {
-  const t0 = performance.now()
-  const v = await fn()
-  return [performance.now() - t0, v]
 }
 
 /** Median of `n` runs after one warm-up. */

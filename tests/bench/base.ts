@@ -28,7 +28,7 @@ import { comprehensive } from '../../server/base/query.ts'
 import { takeSnapshot } from '../../server/base/indicators.ts'
 import { matchFrontage } from '../../server/repositories/base-frontage.ts'
 import { createRandom } from '../../grids/random.ts'
-import { PG_URL, scratchDatabase, stats } from './_pg.ts'
+import { PG_URL, scratchDatabase, stats, ms, time } from './_pg.ts'
 
 const CASES = Number(process.env.BENCH_CASES ?? 500_000)
 const END = new Date('2026-11-01T00:00:00+08:00')
@@ -38,13 +38,6 @@ const rows: string[] = []
 const row = (what: string, backend: string, result: string, note = ''): void => {
   rows.push(`| ${what} | ${backend} | ${result} | ${note} |`)
   console.log(`  ${backend}: ${what}: ${result} ${note}`)
-}
-const ms = (x: number): string => `${x < 10 ? x.toFixed(2) : x.toFixed(0)} ms`
-
-async function time<T>(fn: () => Promise<T> | T): Promise<[number, T]> {
-  const t0 = performance.now()
-  const v = await fn()
-  return [performance.now() - t0, v]
 }
 
 /** Synthetic cases of a year on the cells' inner points (skewed to the first cells), most closed, the last days open. */
