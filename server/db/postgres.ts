@@ -1,4 +1,5 @@
 /** The server backend: PostgreSQL + PostGIS through a pg Pool. */
+import { randomBytes } from 'node:crypto'
 import pg from 'pg'
 import type { Database, Queryable, QueryResult, Row } from './types.ts'
 
@@ -8,6 +9,8 @@ export interface PostgresOptions {
   statementTimeoutMs?: number
   /** Pool size; two cores here, so a handful of connections keeps them busy. */
   max?: number
+  /** Names this process's connections in pg_stat_activity and in its change notices (default `wangge/<pid>/<random>`). */
+  applicationName?: string
 }
 
 function wrap(client: pg.Pool | pg.PoolClient): Queryable {
@@ -20,8 +23,12 @@ function wrap(client: pg.Pool | pg.PoolClient): Queryable {
 }
 
 export async function openPostgres(opts: PostgresOptions): Promise<Database> {
+  // Unique per opened database: the change-notice triggers (migration 012) send it as the
+  // sender, so the process that made a change can skip the notice of its own write.
+  const applicationName = opts.applicationName ?? `wangge/${process.pid}/${randomBytes(3).toString('hex')}`
   const pool = new pg.Pool({
     connectionString: opts.connectionString,
+    application_name: applicationName,
     // A runaway query stops inside the database rather than holding a connection.
     statement_timeout: opts.statementTimeoutMs ?? 30_000,
     max: opts.max ?? 8,
@@ -38,6 +45,8 @@ export async function openPostgres(opts: PostgresOptions): Promise<Database> {
   const base = wrap(pool)
   return {
     kind: 'postgres',
+    connectionString: opts.connectionString,
+    applicationName,
     query: base.query,
     async transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
       const client = await pool.connect()

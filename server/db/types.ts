@@ -21,6 +21,10 @@ export type BackendKind = 'pglite' | 'postgres'
 
 export interface Database extends Queryable {
   readonly kind: BackendKind
+  /** PostgreSQL: where it is, for a dedicated connection outside the pool (LISTEN, server/plugins/cluster.ts). */
+  readonly connectionString?: string
+  /** PostgreSQL: the application_name of the pool's connections, which change notices carry as their sender. */
+  readonly applicationName?: string
   /**
    * Runs `fn` inside BEGIN … COMMIT on one connection; any throw rolls back and
    * is rethrown. Nested calls are not supported: pass the transaction down.
