@@ -40,11 +40,21 @@ import baseRoutes from './routes/base.ts'
 import frontageRoutes from './routes/frontage.ts'
 import indicatorRoutes from './routes/indicators.ts'
 import evaluationRoutes from './routes/evaluation.ts'
+import cluster from './plugins/cluster.ts'
+
+/** What a grid-change listener is told. */
+export interface GridChange {
+  /**
+   * Another process made the change and has done its follow-up writes (server/plugins/cluster.ts):
+   * refresh what this process holds, write nothing that the writer's own listeners write.
+   */
+  remote: boolean
+}
 
 declare module 'fastify' {
   interface FastifyInstance {
     /** Called after the grid changed: refreshes what is derived from it (geocoder index, caches). */
-    gridChanged(): Promise<void>
+    gridChanged(change?: Partial<GridChange>): Promise<void>
   }
 }
 
@@ -57,16 +67,17 @@ export interface AppOptions {
 }
 
 const gridHooks = fp(async function gridHooks(app: FastifyInstance) {
-  const listeners: (() => Promise<void>)[] = []
-  app.decorate('gridChanged', async () => {
-    for (const l of listeners) await l()
+  const listeners: ((change: GridChange) => Promise<void>)[] = []
+  app.decorate('gridChanged', async (change: Partial<GridChange> = {}) => {
+    const c: GridChange = { remote: change.remote ?? false }
+    for (const l of listeners) await l(c)
   })
-  app.decorate('onGridChanged', (fn: () => Promise<void>) => { listeners.push(fn) })
+  app.decorate('onGridChanged', (fn: (change: GridChange) => Promise<void>) => { listeners.push(fn) })
 }, { name: 'grid-hooks' })
 
 declare module 'fastify' {
   interface FastifyInstance {
-    onGridChanged(fn: () => Promise<void>): void
+    onGridChanged(fn: (change: GridChange) => Promise<void>): void
   }
 }
 
@@ -113,6 +124,8 @@ export const app = fp(async function wangge(instance: FastifyInstance, opts: App
   await instance.register(indicatorRoutes)
   await instance.register(evaluationRoutes, { bodyLimit: opts.config.bodyLimit })
   await instance.register(auditRoutes)
+  // Last: refreshes what the plugins above hold when another process changes the data (LISTEN/NOTIFY on PostgreSQL).
+  await instance.register(cluster, { pollSeconds: opts.config.changesPollSeconds, retryMs: opts.config.listenRetryMs })
   // The web client at /; API routes keep precedence (server/plugins/static.ts).
   await instance.register(import('./plugins/static.ts'))
 }, { name: 'wangge' })

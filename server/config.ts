@@ -32,6 +32,10 @@ export interface Config {
   connectionTimeoutMs: number
   /** An idle keep-alive connection is closed after this long, ms. */
   keepAliveTimeoutMs: number
+  /** PostgreSQL: how often each process compares the stored grid, facility and configuration versions with its own, s (0: never). */
+  changesPollSeconds: number
+  /** PostgreSQL: first wait before the change listener's connection is made again after a drop, ms (doubling to 30 s). */
+  listenRetryMs: number
 }
 
 export class ConfigError extends Error {}
@@ -99,5 +103,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     connectionTimeoutMs: int(env, 'WANGGE_CONNECTION_TIMEOUT_MS', 300_000, 1000, 3_600_000),
     // 72 s: Fastify's default, above the 60 s idle timeout of common proxies so the proxy closes first.
     keepAliveTimeoutMs: int(env, 'WANGGE_KEEPALIVE_TIMEOUT_MS', 72_000, 1000, 600_000),
+    // 30 s: the safety net under the change notices (server/plugins/cluster.ts) — one tiny query per process.
+    changesPollSeconds: int(env, 'WANGGE_CHANGES_POLL_S', 30, 0, 3600),
+    // 0.5 s: a restarted PostgreSQL is back in seconds; the wait doubles up to 30 s while it is not.
+    listenRetryMs: int(env, 'WANGGE_LISTEN_RETRY_MS', 500, 50, 60_000),
   }
 }

@@ -168,9 +168,12 @@ export default fp(async function facilities(app: FastifyInstance, opts: Faciliti
     else if (snapshot.revision === -1) snapshot = await buildNamesOnly(repository)
   })
   if (app.hasDecorator('onGridChanged')) {
-    app.onGridChanged(async () => {
-      const moved = await reassignCells(app.db)
-      app.log.info({ moved }, 'facilities reassigned to the new grid')
+    app.onGridChanged(async ({ remote }) => {
+      // The writer moved the components in its own transaction (grid import, change-set commit); a process told of it only reads.
+      if (!remote) {
+        const moved = await reassignCells(app.db)
+        app.log.info({ moved }, 'facilities reassigned to the new grid')
+      }
       await rebuild()
     })
   }

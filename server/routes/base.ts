@@ -74,7 +74,8 @@ const routes: FastifyPluginAsyncTypebox<{ bodyLimit?: number }> = async (app, op
   // Imports are large: the app's limit for them (WANGGE_BODY_LIMIT), not the 1 MiB default.
   const bodyLimit = opts.bodyLimit ?? 64 * 1024 * 1024
   if (!app.hasContentTypeParser('text/csv')) app.addContentTypeParser('text/csv', { parseAs: 'string', bodyLimit }, (_req, body, done) => done(null, body))
-  // A redraw or an import closes cells: what was in them gets the cell that covers it now.
+  // A redraw or an import closes cells: what was in them gets the cell that covers it now. Also when
+  // another process made the change (a CLI import runs no listeners): idempotent, under the base write lock.
   app.onGridChanged(async () => {
     const moved = await reassignAfterGridChange(app.db)
     if (moved.records || moved.frontage) app.log.info(moved, 'base records and frontage units moved to their new cells')
