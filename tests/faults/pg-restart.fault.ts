@@ -153,3 +153,14 @@ t.equal(last.status, 200, '/healthz is 200 again: the pool reconnected by itself
 t.ok(retried > 0 && (statuses.get(503) ?? 0) > 0, 'clients saw the outage as 503 and retried')
 t.notOk(statuses.has(500), 'no 500 during the outage')
 t.notMatch(serverLog, /"level":(50|60).*unhandled error/, 'no unhandled errors in the server log')
+
+// The change listener (server/plugins/cluster.ts) lost its LISTEN connection with the restart and makes it again,
+// backing off 0.5 s doubling to 30 s while PostgreSQL is down: within that bound after it is back.
+let listener: { listener: string; reconnects: number } | undefined
+for (let i = 0; i < 350; i++) {
+  listener = ((await (await fetch(`${base}/healthz`)).json()) as { cluster?: { listener: string; reconnects: number } }).cluster
+  if (listener?.listener === 'listening' && listener.reconnects > 0) break
+  await sleep(100)
+}
+t.match(listener, { listener: 'listening' }, 'the change listener is listening again after the restart')
+t.ok((listener?.reconnects ?? 0) >= 1, `it connected again by itself (${listener?.reconnects} reconnect(s))`)
