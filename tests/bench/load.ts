@@ -7,6 +7,10 @@
  * throughput, p50/p99, status counts. Memory of the server process (RSS and
  * heap, sampled every LOAD_SAMPLE_MS) against a stated bound. Exits 1 on any
  * 5xx or connection error, or when memory grows past the bound.
+ *
+ * Full run: `npm run bench -- load` (or `npx tsx tests/bench/load.ts`), 300 s.
+ * Short run (CI, .ci/run): `npx tsx tests/bench/load.ts --seconds 30` — the same
+ * mix and checks, memory sampled every second; ends with "N passed, N failed".
  */
 import autocannon from 'autocannon'
 import { spawn } from 'node:child_process'
@@ -22,8 +26,12 @@ import { createRandom } from '../../grids/random.ts'
 import { scratchDatabase } from './_pg.ts'
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url))
-const SECONDS = Number(process.env.LOAD_SECONDS ?? 300)
-const SAMPLE_MS = Number(process.env.LOAD_SAMPLE_MS ?? 5000)
+/** `--seconds N` on the command line, else LOAD_SECONDS, else 300. */
+const argSeconds = process.argv.indexOf('--seconds')
+const SECONDS = Number(argSeconds >= 0 ? process.argv[argSeconds + 1] : process.env.LOAD_SECONDS ?? 300)
+if (!Number.isFinite(SECONDS) || SECONDS < 10) throw new Error('load: --seconds (or LOAD_SECONDS) must be a number ≥ 10')
+/** Every 5 s on the full run; a short run samples every second so the memory check has enough samples. */
+const SAMPLE_MS = Number(process.env.LOAD_SAMPLE_MS ?? (SECONDS < 150 ? 1000 : 5000))
 /** Growth allowed after warm-up (a fifth of the run), first third of the samples to the last: heap floor and mean RSS. */
 const HEAP_BOUND_MB = Number(process.env.LOAD_HEAP_BOUND_MB ?? 64)
 const RSS_BOUND_MB = Number(process.env.LOAD_RSS_BOUND_MB ?? 128)
@@ -152,10 +160,19 @@ try {
     } else {
       console.log(`memory: only ${warm.length} samples after warm-up; run longer (LOAD_SECONDS) or sample more often (LOAD_SAMPLE_MS)`)
     }
-    if (fivexx) { console.error(`FAIL: ${fivexx} answers with 5xx`); exitCode = 1 }
-    if (broken) { console.error(`FAIL: ${broken} connection errors or timeouts`); exitCode = 1 }
-    if (!memoryHeld) { console.error('FAIL: memory grew past the bound (or too few samples)'); exitCode = 1 }
-    if (/"level":(50|60)/.test(log)) { console.error(`server logged errors:\n${log.split('\n').filter((l) => /"level":(50|60)/.test(l)).slice(0, 5).join('\n')}`); exitCode = 1 }
+    const logged = log.split('\n').filter((l) => /"level":(50|60)/.test(l))
+    const checks: [string, boolean, string][] = [
+      ['no 5xx answers', fivexx === 0, `${fivexx} answers with 5xx`],
+      ['no connection errors or timeouts', broken === 0, `${broken} connection errors or timeouts`],
+      ['memory within the bound', memoryHeld, 'memory grew past the bound (or too few samples)'],
+      ['no errors in the server log', logged.length === 0, `server logged errors:\n${logged.slice(0, 5).join('\n')}`],
+    ]
+    for (const [name, ok, why] of checks) {
+      console.log(`${ok ? 'ok' : 'not ok'} - ${name}`)
+      if (!ok) { console.error(`FAIL: ${why}`); exitCode = 1 }
+    }
+    // The line .ci/run counts.
+    console.log(`${checks.filter((c) => c[1]).length} passed, ${checks.filter((c) => !c[1]).length} failed`)
   } finally {
     server.kill('SIGTERM')
     await exited
