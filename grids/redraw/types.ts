@@ -45,11 +45,16 @@ export interface ReassignOp {
   community: string
 }
 
-/** Replace all cells of a community by squares of about `target_area_m2`, clipped to the community. */
+/** How regenerate tiles a community: north-aligned squares, or H3 hexagons of the nearest resolution. */
+export type RegenerateShape = 'square' | 'h3'
+
+/** Replace all cells of a community by squares (or H3 hexagons) of about `target_area_m2`, clipped to the community. */
 export interface RegenerateOp {
   type: 'regenerate'
   community: string
   target_area_m2: number
+  /** 'square' (default) or 'h3'. */
+  shape?: RegenerateShape
 }
 
 export type RedrawOp = SplitOp | MergeOp | MoveBoundaryOp | ReassignOp | RegenerateOp
@@ -82,6 +87,8 @@ export const RedrawErrorCode = {
   boundaryNotTwoParts: 'boundary_line_not_two_parts',
   codesExhausted: 'codes_exhausted',
   invalidTargetArea: 'invalid_target_area',
+  invalidShape: 'invalid_shape',
+  regenerateFailed: 'regenerate_failed',
   // change-set validation
   invalidGeometry: 'invalid_geometry',
   overlappingCells: 'overlapping_cells',
