@@ -202,6 +202,29 @@ t.test('a change set committed through A reaches B: geocoding, tiles, facility l
   t.equal(a.cluster.refreshes, 0, 'A skipped the notice of its own commit (it refreshed when it committed)')
 })
 
+/** The bound on other processes' case and facility writes reaching a process's tiles: the tiles' data versions are read at most this long apart (server/tiles/service.ts). */
+const TILE_VERSION_TTL_MS = 1000
+
+t.test('a case reported through A is in B\'s cached case tile within the tiles\' version bound', async (t) => {
+  const p = probe[2] ?? probe[0]
+  const { z, x, y } = tileAt(p.lon, p.lat, 16)
+  const caseIds = async (): Promise<number[]> => {
+    const r = await fetch(`${B.base}/tiles/cases/${z}/${x}/${y}.mvt`, { headers: auth('leader') })
+    if (r.status === 204) return []
+    const layer = new VectorTile(new PbfReader(new Uint8Array(await r.arrayBuffer()))).layers.cases
+    return Array.from({ length: layer?.length ?? 0 }, (_, i) => Number(layer.feature(i).properties.id))
+  }
+  await caseIds()
+  await caseIds() // cached in B now
+  // A different matter from the intakes above, so the duplicate check does not fold it into one of them.
+  const r = await call<CaseOut>(A, 'POST', '/api/cases', 'supervisor', { matter: '11010506012', description: '集群测试 (tile)', point: { lon: p.lon, lat: p.lat } })
+  t.ok(r.status === 201 || r.status === 200, `reported through A (${r.status})`)
+  const id = r.body.case.id
+  const ms = await within('B\'s tile shows the case', async () => (await caseIds()).includes(id), 10_000)
+  t.comment(`B's case tile held case ${id} ${ms} ms after A answered (bound ${TILE_VERSION_TTL_MS} ms plus a render)`)
+  t.ok(ms <= TILE_VERSION_TTL_MS + 2000, `within the bound and a render's slack (${ms} ms)`)
+})
+
 const orgs = (await db.query<{ uscc: string }>(`SELECT uscc FROM organisations WHERE kind <> 'command_centre' ORDER BY uscc LIMIT 2`)).rows.map((r) => r.uscc)
 const rule = { name: '集群测试 协办', priority: 1, role: 'assist', matter_prefixes: ['11010506010'], subdistricts: [], channels: [], target: 'organisation', active: true, note: null }
 let ruleId = 0
