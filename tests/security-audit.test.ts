@@ -6,6 +6,7 @@
 import t from 'tap'
 import { testApp } from './helpers/app.ts'
 import { createUser } from '../fixtures/users.ts'
+import { AuditRepository } from '../server/repositories/audit.ts'
 
 const ctx = await testApp('empty')
 t.teardown(() => ctx.close())
@@ -53,10 +54,12 @@ t.test('writes are audited, refusals too; reads are not', async (t) => {
   const read = await app.inject({ url: '/api/users', headers: as(admin) })
   t.equal(read.statusCode, 200)
   await new Promise((res) => setTimeout(res, 100))
+  await app.audit.flush()
   t.equal((await db.query('SELECT count(*)::int AS n FROM audit_log WHERE request_id = $1', [String(read.headers['x-request-id'])])).rows[0].n, 0, 'reads are not audited')
   const nowhere = await app.inject({ method: 'POST', url: '/api/no-such-route', payload: {} })
   t.equal(nowhere.statusCode, 404)
   await new Promise((res) => setTimeout(res, 100))
+  await app.audit.flush()
   t.equal((await db.query('SELECT count(*)::int AS n FROM audit_log WHERE request_id = $1', [String(nowhere.headers['x-request-id'])])).rows[0].n, 0, 'a path that is no route is not a mutating action')
 })
 
@@ -85,6 +88,25 @@ t.test('admins query it with filters; no one else', async (t) => {
   t.equal((await app.inject({ url: '/api/audit' })).statusCode, 401)
   t.equal((await app.inject({ url: '/api/audit?limit=100000', headers: as(admin) })).statusCode, 400)
   t.equal((await app.inject({ url: `/api/audit?route=${encodeURIComponent("x' OR 1=1 --")}`, headers: as(admin) })).json().items.length, 0, 'filters are parameters, not SQL')
+})
+
+t.test('rows are written in batches, in the order requests were answered, and wait while the database fails', async (t) => {
+  const before = (await db.query<{ n: number }>('SELECT count(*)::int AS n FROM audit_log')).rows[0].n
+  const ids: string[] = []
+  for (let i = 0; i < 30; i++) {
+    const r = await app.inject({ method: 'PATCH', url: '/api/users/999999', headers: as(leader), payload: { active: false } })
+    ids.push(String(r.headers['x-request-id']))
+  }
+  await app.audit.flush()
+  const rows = (await db.query<{ request_id: string }>('SELECT request_id FROM audit_log ORDER BY id DESC LIMIT 30')).rows.map((r) => r.request_id).reverse()
+  t.same(rows, ids, 'every request once, in order')
+  t.equal((await db.query<{ n: number }>('SELECT count(*)::int AS n FROM audit_log')).rows[0].n, before + 30)
+
+  // A batch the database refuses is kept and written later, not lost.
+  const failing = new AuditRepository({ query: async () => { throw new Error('connection refused') } })
+  failing.write({ at: new Date(), requestId: 'r1', userId: null, userName: null, role: null, method: 'POST', route: 'POST /x', path: '/x', target: null, status: 200, ip: null, durationMs: 1 })
+  await failing.flush()
+  t.equal(failing.pending, 1, 'the failed row waits')
 })
 
 t.test('append-only', async (t) => {

@@ -23,10 +23,9 @@ import { componentSubclassOf, malformedMatter, standardCode } from './matters.ts
 import { REPORT_CHANNELS, SEES_ALL, SYSTEM_ACTOR, type Actor, type Channel, type Role } from './roles.ts'
 import { applyAction, chain, type ActionInput, type CaseState, type Effect, type UnitChoice } from './transition.ts'
 import { caseView, clockOf, type CaseView } from './view.ts'
-import { insertCase, linkReport, lockKeys, lookup, type FacilityMatch } from '../repositories/case-intake.ts'
+import { insertCase, linkReport, lookup, type FacilityMatch } from '../repositories/case-intake.ts'
 import { applyEffect, existingPhotos, lockCase } from '../repositories/case-transitions.ts'
 import { CaseQueries, type CaseFilter, type CaseRow, type Scope } from '../repositories/case-queries.ts'
-import { linkFrontage, matchFrontage } from '../repositories/base-frontage.ts'
 
 /** A component named by the reporter may be this far from the point given. */
 const NAMED_FACILITY_MAX_M = 100
@@ -242,17 +241,15 @@ export class CaseService {
     const fromIndex = index && index.size > 0
       ? index.nearest(at.lon, at.lat, { k: 1, subclasses: [subclass as string], maxDistanceM: tolerance })[0] ?? null
       : undefined
+    // The embedded database runs one transaction at a time: nothing to lock against there.
+    const locks = this.deps.db.kind === 'postgres' ? duplicateLockKeys(matterStd, at.lon, at.lat, radius) : []
+    if (locks.length && idempotencyKey) locks.push(lockKey(`idem:${reporterId}:${idempotencyKey}`))
     const outcome = await this.deps.db.transaction(async (tx) => {
-      // The embedded database runs one transaction at a time: nothing to lock against there.
-      if (this.deps.db.kind === 'postgres') {
-        const keys = duplicateLockKeys(matterStd, at.lon, at.lat, radius)
-        if (idempotencyKey) keys.push(lockKey(`idem:${reporterId}:${idempotencyKey}`))
-        await lockKeys(tx, [...new Set(keys)].sort())
-      }
       const found = await lookup(tx, {
         reporterId, idempotencyKey, photos, matterStd, lon: at.lon, lat: at.lat, duplicateRadiusM: radius,
         duplicateSince: new Date(now.getTime() - config.settings.duplicateWindowHours * 3_600_000),
         subclass: fromIndex === undefined ? subclass : null, facilityPlaneRadius: planeRadius(at.lat, tolerance), facilityId: input.facility_id ?? null,
+        frontageMatter: matter.code,
       })
       if (found.replay) {
         if (found.replay.request_hash !== hash) {
@@ -288,7 +285,7 @@ export class CaseService {
       })
       const units: RoutedUnit[] = routing.lead ? [routing.lead, ...routing.assists] : routing.assists
       // 门前三包: a street matter on a unit's frontage goes to that unit as well (an assist unit of its own table, with the rule).
-      const frontage = await matchFrontage(tx, matter.code, at.lon, at.lat)
+      const frontage = found.frontage
       const c = startClock('accept', config.limit(matter.code, 'accept'), now, config.calendar)
       const created = await insertCase(tx, {
         matterCode: matter.code, matterStd, channel, description, address: input.address ?? null, lon: at.lon, lat: at.lat,
@@ -303,8 +300,8 @@ export class CaseService {
           ...(frontage ? { frontage: { unit_id: frontage.unit_id, name: frontage.name, role: 'assist', rule_id: frontage.rule_id, rule_name: frontage.rule_name, distance_m: Math.round(frontage.distance_m * 100) / 100 } } : {}),
         },
         units: units.map((u) => ({ org: u.org, role: u.role, ruleId: u.ruleId, ruleName: u.ruleName })),
+        frontage,
       })
-      if (frontage) await linkFrontage(tx, created.id, frontage, 'intake', now)
       if (config.settings.autoAcceptChannels.includes(channel)) {
         const row = await lockCase(tx, created.id)
         if (row) await this.applyChecked(tx, row, 'accept', {}, SYSTEM_ACTOR, config, now)
@@ -322,7 +319,7 @@ export class CaseService {
         units: units.map((u) => ({ org: u.org, name: config.orgName(u.org) ?? u.org, role: u.role, state: 'planned', rule_id: u.ruleId, rule_name: u.ruleName, assigned_at: now.toISOString() })),
       }
       return { kind: 'created' as const, caseId: created.id, reportId: created.report_id, row }
-    })
+    }, { advisoryLocks: [...new Set(locks)].sort() })
 
     const row = outcome.kind === 'created' && outcome.row ? outcome.row : await this.queries.get(outcome.caseId, { kind: 'all' })
     if (!row) throw new Error(`case ${outcome.caseId} vanished`)

@@ -1,7 +1,7 @@
 /** The server backend: PostgreSQL + PostGIS through a pg Pool. */
 import { randomBytes } from 'node:crypto'
 import pg from 'pg'
-import type { Database, Queryable, QueryResult, Row } from './types.ts'
+import type { Database, Queryable, QueryResult, Row, TransactionOptions } from './types.ts'
 
 export interface PostgresOptions {
   connectionString: string
@@ -20,6 +20,18 @@ function wrap(client: pg.Pool | pg.PoolClient): Queryable {
       return { rows: res.rows, affectedRows: res.rowCount ?? 0 }
     },
   }
+}
+
+const LOCK_KEY = /^-?\d{1,19}$/
+
+/**
+ * BEGIN, and the advisory locks in the same simple-protocol query (one round trip
+ * instead of two). The keys are checked to be integers, so the text is safe to send.
+ */
+function beginWithLocks(keys: readonly string[] | undefined): string {
+  if (!keys?.length) return 'BEGIN'
+  for (const k of keys) if (!LOCK_KEY.test(k)) throw new Error(`advisory lock key ${JSON.stringify(k)} is not a 64-bit integer`)
+  return `BEGIN; SELECT pg_advisory_xact_lock(k) FROM unnest('{${keys.join(',')}}'::bigint[]) AS k`
 }
 
 export async function openPostgres(opts: PostgresOptions): Promise<Database> {
@@ -48,7 +60,8 @@ export async function openPostgres(opts: PostgresOptions): Promise<Database> {
     connectionString: opts.connectionString,
     applicationName,
     query: base.query,
-    async transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
+    async transaction<T>(fn: (tx: Queryable) => Promise<T>, opts?: TransactionOptions): Promise<T> {
+      const begin = beginWithLocks(opts?.advisoryLocks)
       const client = await pool.connect()
       // A connection that cannot even roll back is dead (the server restarted under it): it
       // must be destroyed, not handed back — the pool reuses the last released client first,
@@ -60,7 +73,7 @@ export async function openPostgres(opts: PostgresOptions): Promise<Database> {
       const onError = (): void => { broken = true }
       client.on('error', onError)
       try {
-        await client.query('BEGIN')
+        await client.query(begin)
         const result = await fn(wrap(client))
         await client.query('COMMIT')
         return result

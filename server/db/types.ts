@@ -19,6 +19,16 @@ export interface Queryable {
 
 export type BackendKind = 'pglite' | 'postgres'
 
+export interface TransactionOptions {
+  /**
+   * Transaction-scoped advisory locks (64-bit integer keys as decimal strings), taken
+   * in the order given before `fn` runs. PostgreSQL sends them with BEGIN in one
+   * round trip; the embedded database, which runs one transaction at a time, has
+   * nothing to lock against and ignores them. Callers sort the keys.
+   */
+  advisoryLocks?: readonly string[]
+}
+
 export interface Database extends Queryable {
   readonly kind: BackendKind
   /** PostgreSQL: where it is, for a dedicated connection outside the pool (LISTEN, server/plugins/cluster.ts). */
@@ -29,7 +39,7 @@ export interface Database extends Queryable {
    * Runs `fn` inside BEGIN … COMMIT on one connection; any throw rolls back and
    * is rethrown. Nested calls are not supported: pass the transaction down.
    */
-  transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>
+  transaction<T>(fn: (tx: Queryable) => Promise<T>, opts?: TransactionOptions): Promise<T>
   /** Runs several statements separated by semicolons, with no parameters (migrations). */
   exec(sql: string): Promise<void>
   close(): Promise<void>

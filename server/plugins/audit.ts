@@ -2,13 +2,15 @@
  * Audit of every mutating request (POST, PUT, PATCH, DELETE) that reached a
  * route: who, role, route, target, status, time, request id — refusals too.
  *
- * Written by an onResponse hook, after the answer has gone, rather than inside
- * each action's transaction: one hook covers every route (including the ones
- * added later), refused attempts (401/403/409) are recorded although they
- * never open a transaction, and the caller does not wait for the insert. A
- * crash between an action's commit and this insert can lose its row; the
- * action's own records (case_events, grid_versions, change sets) remain.
- * A failed insert (the database is down) is logged, never turned into an error.
+ * Queued by an onResponse hook, after the answer has gone, rather than written
+ * inside each action's transaction: one hook covers every route (including the
+ * ones added later), refused attempts (401/403/409) are recorded although they
+ * never open a transaction, and the caller does not wait for the insert. The
+ * repository writes the queue in batches within 50 ms (one statement for many
+ * requests) and on close. A crash before a batch is written loses its rows (at
+ * most the last 50 ms); the actions' own records (case_events, grid_versions,
+ * change sets) remain. A failed batch (the database is down) is logged and
+ * tried again, never turned into an error.
  */
 import fp from 'fastify-plugin'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
@@ -66,12 +68,17 @@ function bodyTarget(payload: string): string | null {
 }
 
 export default fp(async function audit(app: FastifyInstance) {
-  const repo = new AuditRepository(app.db)
+  const repo = new AuditRepository(app.db, (err, rows, dropped) => {
+    if (dropped) app.log.error({ err, dropped }, 'audit rows dropped: the database has been unreachable too long')
+    else app.log.error({ err, rows }, 'audit rows not written yet; trying again')
+  })
   app.decorate('audit', repo)
+  app.addHook('onClose', async () => { await repo.flush() })
   app.decorateRequest('auditTarget', null)
 
   app.addHook('onSend', async (req, reply, payload) => {
-    if (!MUTATING.has(req.method) || req.routeOptions.url === undefined) return payload
+    // A route that knows what it touched says so (intake: the case id); the answer is not parsed then.
+    if (!MUTATING.has(req.method) || req.routeOptions.url === undefined || req.auditTarget !== null) return payload
     req.auditTarget = paramTarget(req)
     if (req.auditTarget === null && reply.statusCode < 300 && typeof payload === 'string' && payload.length <= MAX_SCAN) {
       req.auditTarget = bodyTarget(payload)
@@ -83,8 +90,8 @@ export default fp(async function audit(app: FastifyInstance) {
     // Only requests that matched a route: a 404 for a path that does not exist has no route to audit.
     if (!MUTATING.has(req.method) || req.routeOptions.url === undefined) return
     const actor = req.actor
-    try {
-      await repo.write({
+    repo.write({
+        at: new Date(),
         requestId: String(req.id),
         userId: actor?.userId ?? null,
         userName: actor?.name ?? null,
@@ -97,8 +104,5 @@ export default fp(async function audit(app: FastifyInstance) {
         ip: req.ip ?? null,
         durationMs: reply.elapsedTime,
       })
-    } catch (err) {
-      req.log.error({ err, route: req.routeOptions.url, status: reply.statusCode }, 'audit row not written')
-    }
   })
 }, { name: 'audit', dependencies: ['database', 'auth'] })

@@ -20,26 +20,26 @@ export interface FrontageMatch {
 
 /**
  * The nearest active unit within the first matching rule's tolerance of the point,
- * for a matter the rules give to frontage units. $1 matter code, $2 lon, $3 lat.
+ * for a matter the rules give to frontage units, as a query giving one JSON object
+ * (or none). `matter` and `point` are SQL text: a parameter placeholder and a
+ * geometry expression of the caller's. Intake runs it inside its lookup.
  */
-const MATCH = `WITH r AS (
-    SELECT id, name, tolerance_m FROM frontage_rules
-    WHERE active AND EXISTS (SELECT 1 FROM unnest(matter_prefixes) p WHERE starts_with(substr($1::text, 7), p))
-    ORDER BY priority, id LIMIT 1),
-  q AS (SELECT facility_plane(ST_SetSRID(ST_MakePoint($2, $3), 4326)) AS p)
-SELECT u.id AS unit_id, u.name, trim(u.uscc) AS uscc, r.id AS rule_id, r.name AS rule_name, ST_Distance(u.frontage_m, q.p)::float8 AS distance_m
-FROM r, q, frontage_units u
-WHERE u.active AND ST_DWithin(u.frontage_m, q.p, r.tolerance_m)
-ORDER BY ST_Distance(u.frontage_m, q.p), u.id LIMIT 1`
+export function FRONTAGE_MATCH_JSON(matter: string, point: string): string {
+  return `SELECT json_build_object('unit_id', u.id, 'name', u.name, 'uscc', trim(u.uscc), 'rule_id', r.id, 'rule_name', r.name,
+      'distance_m', ST_Distance(u.frontage_m, facility_plane(${point}))::float8)
+    FROM (SELECT id, name, tolerance_m FROM frontage_rules
+      WHERE active AND EXISTS (SELECT 1 FROM unnest(matter_prefixes) x WHERE starts_with(substr(${matter}::text, 7), x))
+      ORDER BY priority, id LIMIT 1) r, frontage_units u
+    WHERE u.active AND ST_DWithin(u.frontage_m, facility_plane(${point}), r.tolerance_m)
+    ORDER BY ST_Distance(u.frontage_m, facility_plane(${point})), u.id LIMIT 1`
+}
 
+/** The match on its own. */
 export async function matchFrontage(tx: Queryable, matterCode: string, lon: number, lat: number): Promise<FrontageMatch | null> {
-  return (await tx.query<FrontageMatch>(MATCH, [matterCode, lon, lat])).rows[0] ?? null
+  const sql = `SELECT (${FRONTAGE_MATCH_JSON('$1', 'ST_SetSRID(ST_MakePoint($2::float8, $3::float8), 4326)')}) AS m`
+  return (await tx.query<{ m: FrontageMatch | null }>(sql, [matterCode, lon, lat])).rows[0].m
 }
 
-export async function linkFrontage(tx: Queryable, caseId: number, m: FrontageMatch, source: 'intake' | 'backfill', at: Date): Promise<void> {
-  await tx.query(`INSERT INTO case_frontage (case_id, unit_id, rule_id, rule_name, distance_m, source, assigned_at)
-    VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING`, [caseId, m.unit_id, m.rule_id, m.rule_name, m.distance_m, source, at])
-}
 
 /**
  * Links cases not linked yet to the unit their point lies on, as intake would

@@ -1,16 +1,21 @@
 /**
  * The statements of intake, run by the service inside one transaction:
- * 1. `lock`: advisory locks on the idempotency key and on the squares of the
- *    map a duplicate could lie in, so two reports of one problem arriving at
- *    the same moment do not both open a case;
+ * 1. advisory locks on the idempotency key and on the squares of the map a
+ *    duplicate could lie in, so two reports of one problem arriving at the
+ *    same moment do not both open a case (`duplicateLockKeys`; on PostgreSQL
+ *    they travel with BEGIN, `TransactionOptions.advisoryLocks`);
  * 2. `lookup`: in one statement, an earlier submission with the same key, the
  *    photos that exist, the nearest open case of the same matter within the
- *    radius and window, and the nearest component of the matter's subclass;
- * 3. `insertCase` (case, first report, first event and the routed units in one
- *    statement) or `linkReport` (a duplicate: a report and an event on the
- *    case it belongs to).
+ *    radius and window, the nearest component of the matter's subclass and
+ *    the frontage unit (门前三包) the point lies on;
+ * 3. `insertCase` (case, first report, first event, the routed units and the
+ *    frontage link in one statement) or `linkReport` (a duplicate: a report and
+ *    an event on the case it belongs to).
+ * So a new case costs PostgreSQL four round trips: BEGIN with the locks, the
+ * lookup, the insert, COMMIT.
  */
 import type { Queryable } from '../db/types.ts'
+import { FRONTAGE_MATCH_JSON, type FrontageMatch } from './base-frontage.ts'
 
 export interface LookupParams {
   reporterId: number | null
@@ -28,6 +33,8 @@ export interface LookupParams {
   facilityPlaneRadius: number
   /** A component the reporter named, looked up instead of the nearest. */
   facilityId: string | null
+  /** The full matter code whose frontage unit to find (门前三包), or null not to look. */
+  frontageMatter: string | null
 }
 
 export interface FacilityMatch {
@@ -44,6 +51,7 @@ export interface LookupResult {
   photos_found: string[]
   duplicate: { id: number; distance_m: number } | null
   facility: FacilityMatch | null
+  frontage: FrontageMatch | null
 }
 
 /** A statement's parameters, numbered as they are added: `${$(value)}` in the SQL text. */
@@ -77,7 +85,9 @@ function lookupSql(p: LookupParams): { sql: string; values: unknown[] } {
       WHERE f.subclass = ${$(p.subclass)} AND f.geom_m && ST_Expand(facility_plane(p.g), ${$(p.facilityPlaneRadius)}::float8)
       ORDER BY f.geom_m <-> facility_plane(p.g), f.id LIMIT 1)`
       : 'NULL::json'
-  return { sql: `SELECT ${replay} AS replay, ${photos} AS photos_found, ${duplicate} AS duplicate, ${facility} AS facility FROM (SELECT ${pt} AS g) p`, values: list }
+  const frontage = p.frontageMatter === null ? 'NULL::json' : `(${FRONTAGE_MATCH_JSON($(p.frontageMatter), 'p.g')})`
+  return { sql: `SELECT ${replay} AS replay, ${photos} AS photos_found, ${duplicate} AS duplicate, ${facility} AS facility, ${frontage} AS frontage
+    FROM (SELECT ${pt} AS g) p`, values: list }
 }
 
 export interface NewCase {
@@ -114,6 +124,8 @@ export interface NewCase {
   eventData: Record<string, unknown>
   /** Units routed now, dispatched on 立案. */
   units: readonly { org: string; role: string; ruleId: number | null; ruleName: string | null }[]
+  /** The frontage unit the case goes to as well (门前三包), or null. */
+  frontage: FrontageMatch | null
 }
 
 const INSERT_CASE = `WITH c AS (
@@ -139,7 +151,10 @@ a AS (
   SELECT c.id, u.org, u.role, 'planned', u.rule_id, u.rule_name, $18
   FROM c, unnest($35::text[], $36::text[], $37::int[], $38::text[]) AS u(org, role, rule_id, rule_name)),
 ph AS (
-  INSERT INTO case_photos (photo_id, case_id) SELECT DISTINCT x, c.id FROM c, unnest($29::text[]) AS x)
+  INSERT INTO case_photos (photo_id, case_id) SELECT DISTINCT x, c.id FROM c, unnest($29::text[]) AS x),
+fr AS (
+  INSERT INTO case_frontage (case_id, unit_id, rule_id, rule_name, distance_m, source, assigned_at)
+  SELECT c.id, $39, $40, $41, $42, 'intake', $18 FROM c WHERE $39::text IS NOT NULL)
 SELECT c.id::int AS id, r.id::int AS report_id FROM c, r`
 
 export interface LinkedReport {
@@ -181,11 +196,6 @@ ph AS (
   INSERT INTO case_photos (photo_id, case_id) SELECT DISTINCT x, u.id FROM u, unnest($15::text[]) AS x ON CONFLICT DO NOTHING)
 SELECT r.id::int AS report_id FROM r`
 
-/** Takes transaction-scoped advisory locks, in the order given (callers sort them). */
-export async function lockKeys(tx: Queryable, keys: readonly string[]): Promise<void> {
-  if (keys.length) await tx.query('SELECT pg_advisory_xact_lock(k) FROM unnest($1::bigint[]) AS k', [keys])
-}
-
 export async function lookup(tx: Queryable, p: LookupParams): Promise<LookupResult> {
   const { sql, values } = lookupSql(p)
   const row = (await tx.query<LookupResult>(sql, values)).rows[0]
@@ -194,6 +204,7 @@ export async function lookup(tx: Queryable, p: LookupParams): Promise<LookupResu
     photos_found: row.photos_found ?? [],
     duplicate: row.duplicate,
     facility: row.facility,
+    frontage: row.frontage,
   }
 }
 
@@ -206,6 +217,7 @@ export async function insertCase(tx: Queryable, n: NewCase): Promise<{ id: numbe
     n.basis, n.warnAt, n.contactName, n.contactPhone, n.contactEmail, n.inputLon, n.inputLat, n.inputCrs, n.photos, n.idempotencyKey, n.requestHash,
     n.actorRole, n.actorOrg, JSON.stringify(n.eventData),
     n.units.map((u) => u.org), n.units.map((u) => u.role), n.units.map((u) => u.ruleId), n.units.map((u) => u.ruleName),
+    n.frontage?.unit_id ?? null, n.frontage?.rule_id ?? null, n.frontage?.rule_name ?? null, n.frontage?.distance_m ?? null,
   ])).rows[0]
 }
 

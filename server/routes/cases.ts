@@ -125,6 +125,8 @@ const routes: FastifyPluginAsyncTypebox<CaseRoutesOptions> = async (app, opts) =
     const body = req.body
     const r = await app.cases.intake(actor, { ...body, channel: body.channel as Channel | undefined }, typeof key === 'string' ? key : null)
     if (r.replayed) reply.header('idempotent-replayed', 'true')
+    // The audit row's target, known here: the audit hook need not parse the answer for it.
+    req.auditTarget = String(r.case.id)
     return reply.code(r.status).send(r)
   })
 

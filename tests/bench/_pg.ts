@@ -1,6 +1,7 @@
 /** Helpers for benchmarks that compare with a real PostGIS: a scratch database per run. */
 import pg from 'pg'
 import { randomBytes } from 'node:crypto'
+import { readdirSync, readFileSync } from 'node:fs'
 
 export const PG_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test'
 
@@ -43,4 +44,37 @@ export async function time<T>(fn: () => Promise<T> | T): Promise<[number, T]> {
   const t0 = performance.now()
   const v = await fn()
   return [performance.now() - t0, v]
+}
+
+/**
+ * CPU seconds used so far by the local PostgreSQL server's processes (from /proc),
+ * or null where that cannot be read (not Linux, or the server is elsewhere). With
+ * `database`, only the backends connected to it (their process title names it), so
+ * other work on the same server is not counted; the shared WAL writer and
+ * checkpointer are left out then. With the process's own cpuUsage it shows what one
+ * operation costs on each side, which a shared machine's wall-clock throughput does not.
+ */
+export function postgresCpuSeconds(database?: string): number | null {
+  let dirs: string[]
+  try { dirs = readdirSync('/proc').filter((d) => /^\d+$/.test(d)) } catch { return null }
+  let ticks = 0
+  let seen = false
+  for (const d of dirs) {
+    let stat: string
+    let title: string
+    try {
+      stat = readFileSync(`/proc/${d}/stat`, 'utf8')
+      title = database === undefined ? '' : readFileSync(`/proc/${d}/cmdline`, 'utf8')
+    } catch { continue }
+    const close = stat.lastIndexOf(')')
+    if (stat.slice(stat.indexOf('(') + 1, close) !== 'postgres') continue
+    // A backend's title: "postgres: [cluster: ]<user> <database> <client> <state>".
+    if (database !== undefined && !title.replaceAll('\0', ' ').includes(` ${database} `)) continue
+    const f = stat.slice(close + 2).split(' ')
+    // Fields 14 and 15 of /proc/PID/stat (utime, stime), counted from after the name.
+    ticks += Number(f[11]) + Number(f[12])
+    seen = true
+  }
+  // Clock ticks are 1/100 s on Linux (sysconf(_SC_CLK_TCK)).
+  return seen ? ticks / 100 : null
 }

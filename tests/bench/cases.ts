@@ -10,9 +10,12 @@
  *   Targets: ≥ 1,000 cases/s on PostGIS, ≥ 300/s embedded.
  *
  * Seeded: the same points and matters every run. Run: npm run bench -- cases
+ * (WANGGE_BENCH_ONLY=postgres or =pglite runs one side only; WANGGE_BENCH_PROFILE=/tmp/intake
+ * writes a CPU profile of the intake phase).
  */
-import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { Session } from 'node:inspector'
+import { cpus, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createRandom } from '../../grids/random.ts'
 import { openDatabase } from '../../server/db/index.ts'
@@ -23,7 +26,7 @@ import { ensureFacilities, ensureFixture, ensurePlaces } from '../../fixtures/lo
 import { ensureCaseReference } from '../../fixtures/case-reference.ts'
 import { demoToken, ensureDemoUsers } from '../../fixtures/users.ts'
 import { loadHistory, YEAR_CASES } from '../../fixtures/cases.ts'
-import { PG_URL, scratchDatabase, stats } from './_pg.ts'
+import { PG_URL, postgresCpuSeconds, scratchDatabase, stats } from './_pg.ts'
 
 const FACILITIES = 100_000
 const HISTORY = { pglite: 20_000, postgres: 60_000 }
@@ -41,7 +44,7 @@ async function prepare(db: Database, kind: string): Promise<void> {
   console.log(`  ${kind}: grid, places, ${FACILITIES.toLocaleString('en')} components, reference data in ${((performance.now() - t0) / 1000).toFixed(1)} s`)
 }
 
-async function run(kind: 'pglite' | 'postgres', db: Database): Promise<void> {
+async function run(kind: 'pglite' | 'postgres', db: Database, database?: string): Promise<void> {
   await prepare(db, kind)
   // Fixture load.
   const n = HISTORY[kind]
@@ -74,6 +77,9 @@ async function run(kind: 'pglite' | 'postgres', db: Database): Promise<void> {
   const latencies: number[] = []
   const statuses = new Map<number, number>()
   let next = 50
+  const profiler = process.env.WANGGE_BENCH_PROFILE ? await startProfile() : null
+  const cpu0 = process.cpuUsage()
+  const pgCpu0 = kind === 'postgres' ? postgresCpuSeconds(database) : null
   const t0 = performance.now()
   await Promise.all(Array.from({ length: inFlight }, async () => {
     while (next < total) {
@@ -86,15 +92,43 @@ async function run(kind: 'pglite' | 'postgres', db: Database): Promise<void> {
     }
   }))
   const secs = (performance.now() - t0) / 1000
+  const cpu = process.cpuUsage(cpu0)
+  if (profiler) console.log(`  ${kind}: CPU profile of the intake in ${await profiler.stop(`${process.env.WANGGE_BENCH_PROFILE}-${kind}.cpuprofile`)}`)
+  const pgCpu1 = kind === 'postgres' ? postgresCpuSeconds(database) : null
   const st = stats(latencies)
   const linked = statuses.get(200) ?? 0
   console.log(`  ${kind}: intake ${latencies.length.toLocaleString('en')} cases with ${inFlight} in flight in ${secs.toFixed(1)} s = ${Math.round(latencies.length / secs).toLocaleString('en')} cases/s;`
     + ` latency median ${st.median.toFixed(1)} ms, p99 ${st.p99.toFixed(1)} ms; ${linked} linked as duplicates`)
+  // CPU per case on each side: what throughput would be with the cores to ourselves.
+  const nodeMs = (cpu.user + cpu.system) / 1000 / latencies.length
+  const pgMs = pgCpu0 !== null && pgCpu1 !== null ? ((pgCpu1 - pgCpu0) * 1000) / latencies.length : null
+  console.log(`  ${kind}: CPU per case: node ${nodeMs.toFixed(2)} ms` + (pgMs === null ? '' : `, PostgreSQL ${pgMs.toFixed(2)} ms (its backends)`)
+    + (kind === 'postgres' && pgMs !== null ? `; one node thread and PostgreSQL on ${cpus().length} cores → at most ${Math.round(Math.min(1000 / nodeMs, (cpus().length * 1000) / (nodeMs + pgMs))).toLocaleString('en')} cases/s` : ''))
   await app.close()
 }
 
+/** WANGGE_BENCH_PROFILE=path: a V8 CPU profile of the intake phase, for Chrome's DevTools or speedscope. */
+async function startProfile(): Promise<{ stop(file: string): Promise<string> }> {
+  const session = new Session()
+  session.connect()
+  const post = (method: string, params?: object): Promise<unknown> => new Promise((resolve, reject) => {
+    session.post(method, params ?? {}, (err, res) => { if (err) reject(err); else resolve(res) })
+  })
+  await post('Profiler.enable')
+  await post('Profiler.start')
+  return {
+    async stop(file) {
+      const { profile } = await post('Profiler.stop') as { profile: object }
+      writeFileSync(file, JSON.stringify(profile))
+      session.disconnect()
+      return file
+    },
+  }
+}
+
+const only = process.env.WANGGE_BENCH_ONLY
 console.log('case history fixture and intake')
-{
+if (only !== 'postgres') {
   const dir = mkdtempSync(join(tmpdir(), 'wangge-bench-cases-'))
   const db = await openDatabase({ dataDir: join(dir, 'pg') })
   try {
@@ -104,7 +138,7 @@ console.log('case history fixture and intake')
     rmSync(dir, { recursive: true, force: true })
   }
 }
-{
+if (only !== 'pglite') {
   const scratch = await scratchDatabase('wangge_bench_cases').catch((err: unknown) => {
     console.log(`  postgres: skipped (${PG_URL}: ${(err as Error).message})`)
     return null
@@ -112,7 +146,7 @@ console.log('case history fixture and intake')
   if (scratch) {
     const db = await openDatabase({ databaseUrl: scratch.url })
     try {
-      await run('postgres', db)
+      await run('postgres', db, new URL(scratch.url).pathname.slice(1))
     } finally {
       await db.close()
       await scratch.drop()
