@@ -128,6 +128,7 @@ function intersect(s: Seg, t: Seg): void {
     const free = s.fixed ? t : s
     const p: LPoint = s.fixed === t.fixed ? [Math.round(x), Math.round(y)]
       : free.slide > 0 ? slideAlong(x, y, s.fixed ? s : t, free) : nearLine(x, y, s.fixed ? s : t)
+    if (s.fixed !== t.fixed && free.slide > 0) anchor(p, s.fixed ? s : t)
     const isEnd = (q: LPoint, u: LPoint, v: LPoint): boolean => (q[0] === u[0] && q[1] === u[1]) || (q[0] === v[0] && q[1] === v[1])
     if (!isEnd(p, a, b)) s.nodes.push(p)
     if (!isEnd(p, c, d)) t.nodes.push(p)
@@ -183,9 +184,12 @@ const SLIDE_GOOD_ENOUGH = 100
  * The lattice point on or next to the fixed segment near the exact crossing
  * (x, y) that bends it least, found by walking along the segment's major axis
  * outwards from the crossing (the other coordinate rounded onto the line),
- * at most the free segment's `slide` units and a quarter of the way to either
- * end of either segment (so two crossings near a tile corner cannot change
- * places); the nearLine point is the fallback.
+ * at most the free segment's `slide` units, a quarter of the way to either end
+ * of the fixed segment and half the way to the nearer end of the free one (two
+ * crossings of the lines through a tile corner, at right angles or wider,
+ * cannot change places); the nearLine point is the fallback. Lattice points
+ * close to a nearly axis-parallel edge are rare (on a 540 m edge rising 17
+ * units, one run every 28 m), so the reach matters.
  */
 function slideAlong(x: number, y: number, seg: Seg, free: Seg): LPoint {
   let best = nearLine(x, y, seg)
@@ -196,7 +200,7 @@ function slideAlong(x: number, y: number, seg: Seg, free: Seg): LPoint {
   const lo = Math.min(seg.a[major], seg.b[major])
   const hi = Math.max(seg.a[major], seg.b[major])
   const toFreeEnd = Math.min(Math.hypot(x - free.a[0], y - free.a[1]), Math.hypot(x - free.b[0], y - free.b[1]))
-  const reach = Math.floor(Math.min(free.slide, (c0 - lo) / 4, (hi - c0) / 4, toFreeEnd / 4))
+  const reach = Math.floor(Math.min(free.slide, (c0 - lo) / 4, (hi - c0) / 4, toFreeEnd / 2))
   const slope = (seg.b[minor] - seg.a[minor]) / (seg.b[major] - seg.a[major])
   const start = Math.round(c0)
   for (let k = 0; k <= 2 * reach && bestBend > SLIDE_GOOD_ENOUGH; k++) {
@@ -208,6 +212,34 @@ function slideAlong(x: number, y: number, seg: Seg, free: Seg): LPoint {
     if (b < bestBend) { best = p; bestBend = b }
   }
   return best
+}
+
+/** How far to look for anchors on either side of a crossing, lattice units (≈ 100 m). */
+const ANCHOR_REACH = 10_000
+
+/**
+ * A crossing that could not slide to a good point (a long, nearly axis-parallel
+ * edge: lattice points near it come in runs tens of metres apart) bends the
+ * whole edge, a triangle as long as the edge. Anchors confine the bend: the
+ * nearest good lattice points on either side of it become vertices of the
+ * fixed segment too, so the bend spans only the stretch between them.
+ */
+function anchor(p: LPoint, seg: Seg): void {
+  if (bend(p, seg) <= SLIDE_GOOD_ENOUGH) return
+  const major = Math.abs(seg.b[0] - seg.a[0]) >= Math.abs(seg.b[1] - seg.a[1]) ? 0 : 1
+  const minor = 1 - major
+  const lo = Math.min(seg.a[major], seg.b[major])
+  const hi = Math.max(seg.a[major], seg.b[major])
+  const slope = (seg.b[minor] - seg.a[minor]) / (seg.b[major] - seg.a[major])
+  for (const dir of [-1, 1]) {
+    for (let k = 1; k <= ANCHOR_REACH; k++) {
+      const c = p[major] + dir * k
+      if (c <= lo + 1 || c >= hi - 1) break
+      const o = Math.round(seg.a[minor] + (c - seg.a[major]) * slope)
+      const q: LPoint = major === 0 ? [c, o] : [o, c]
+      if (bend(q, seg) <= SLIDE_GOOD_ENOUGH) { seg.nodes.push(q); break }
+    }
+  }
 }
 
 /** Twice the signed area (counter-clockwise positive). */

@@ -27,7 +27,7 @@
  */
 import { cellToBoundary, getHexagonAreaAvg, polygonToCellsExperimental, POLYGON_TO_CELLS_FLAGS } from 'h3-js'
 import { arrange, dissolve, fromLattice, insideRings, type Face, type LPoint, type Path } from './planar.ts'
-import { facesToGeometry, newVertices, readingOrder, stitch } from './geometry.ts'
+import { facesToGeometry, latticeRings, newVertices, readingOrder, stitch } from './geometry.ts'
 import { unionFaces } from './merge.ts'
 import { neighboursOf, type RedrawContext } from './context.ts'
 import { emptyDraft, fold, type BaseCell } from './changeset.ts'
@@ -49,8 +49,8 @@ export const REGENERATE_TOLERANCE_M2 = 0.1
 const METRES_PER_DEGREE = 111_320
 /** Tile corners and edges are kept this far from the outline's vertices and edges, lattice units (≈ 0.5 m). */
 const MARGIN = 50
-/** How far a crossing may slide along the outline, lattice units (≈ 10 m; in practice well under a metre). */
-const SLIDE = 1000
+/** How far a crossing may slide along the outline, lattice units (≈ 20 m, a tenth of a tile side at most; mostly under a metre). */
+const SLIDE = 2000
 /** Shifts of the tiling tried in turn, lattice units (up to ≈ 7 m). */
 const SHIFTS: readonly [number, number][] = [[0, 0], [61, -43], [-97, 71], [149, 113], [-211, -173], [331, -257], [-433, 389], [587, 521]]
 
@@ -91,9 +91,13 @@ export function regenerate(op: RegenerateOp, ctx: RedrawContext): OpResult {
   const shifts = SHIFTS.map((d) => tiling.tiles.map((r) => r.map((p): LPoint => [p[0] + d[0], p[1] + d[1]])))
   const close = shifts.map((tiles) => tooClose(tiles, rings, outline))
   for (const tiles of [...shifts.filter((_, i) => !close[i]), ...shifts.filter((_, i) => close[i])]) {
-    const geoms = clip(rings, tiles, minUnits, Math.max(1, Math.floor(Math.min(SLIDE, tiling.sideUnits / 20))))
+    const geoms = clip(rings, tiles, minUnits, Math.max(1, Math.floor(Math.min(SLIDE, tiling.sideUnits / 10))))
     const stitched = stitch(others, newVertices(cells.map((c) => c.geometry), geoms))
     const problems = check(cells, geoms, stitched, others)
+    const moved = drift(outline, newVertices(cells.map((c) => c.geometry), geoms), stitched) * m2PerUnit2
+    if (moved > REGENERATE_TOLERANCE_M2) {
+      problems.push({ operation: null, cell: null, field: 'geometry', error: RedrawErrorCode.gap, reason: `the community's outline moves by ${moved.toFixed(2)} m² where no neighbour lies across it`, area_m2: Math.round(moved * 100) / 100 })
+    }
     if (!problems.length) { best = { geoms, stitched, worst: 0 }; break }
     const worst = problems.some((p) => p.area_m2 === undefined) ? Infinity : Math.max(...problems.map((p) => p.area_m2 ?? 0))
     lastProblem = problems[0]
@@ -257,6 +261,48 @@ function clip(rings: Ring[], tiles: Ring[], minUnits: number, slide: number): Ce
   }
   const groups = dissolve(arr, (f) => (inside[f] ? find(f) : null))
   return [...groups.values()].map((faces) => facesToGeometry(faces))
+}
+
+/**
+ * The area (units²) between the old outline and the new one where no
+ * neighbour took the new vertices: the district's outline. Thinner than a
+ * lattice unit, these slivers are below what the validation's own arrangement
+ * resolves, so they are measured here exactly: along each outline edge, the
+ * new vertices near it in order, each off the edge by cross / length, and the
+ * area between the edge and the path through them (trapezoids, or two
+ * triangles where the path crosses the edge).
+ */
+function drift(outline: Segment[], added: LPoint[], stitched: RedrawCell[]): number {
+  const taken = new Set(stitched.flatMap((c) => latticeRings(c.geometry).flat().map((p) => `${p[0]},${p[1]}`)))
+  const onEdge = new Map<Segment, { u: number; d: number }[]>()
+  for (const p of added) {
+    if (taken.has(`${p[0]},${p[1]}`)) continue
+    for (const s of outline) {
+      if (p[0] < s.box[0] - 1 || p[0] > s.box[2] + 1 || p[1] < s.box[1] - 1 || p[1] > s.box[3] + 1) continue
+      const dx = s.b[0] - s.a[0]
+      const dy = s.b[1] - s.a[1]
+      const len2 = dx * dx + dy * dy
+      const t = (p[0] - s.a[0]) * dx + (p[1] - s.a[1]) * dy
+      const cross = dx * (p[1] - s.a[1]) - dy * (p[0] - s.a[0])
+      if (t > 0 && t < len2 && cross * cross <= len2) {
+        const len = Math.sqrt(len2)
+        const list = onEdge.get(s) ?? []
+        list.push({ u: t / len, d: cross / len })
+        onEdge.set(s, list)
+        break
+      }
+    }
+  }
+  let sum = 0
+  for (const [s, list] of onEdge) {
+    const path = [{ u: 0, d: 0 }, ...list.sort((p, q) => p.u - q.u), { u: Math.hypot(s.b[0] - s.a[0], s.b[1] - s.a[1]), d: 0 }]
+    for (let i = 1; i < path.length; i++) {
+      const [p, q] = [path[i - 1], path[i]]
+      const du = q.u - p.u
+      sum += p.d * q.d >= 0 ? (du * Math.abs(p.d + q.d)) / 2 : (du * (p.d * p.d + q.d * q.d)) / (2 * (Math.abs(p.d) + Math.abs(q.d)))
+    }
+  }
+  return sum
 }
 
 /**
