@@ -1,7 +1,7 @@
 /** The server backend: PostgreSQL + PostGIS through a pg Pool. */
-import { randomBytes } from 'node:crypto'
+import { createHash, randomBytes } from 'node:crypto'
 import pg from 'pg'
-import type { Database, Queryable, QueryResult, Row, TransactionOptions } from './types.ts'
+import type { Database, Queryable, QueryOptions, QueryResult, Row, TransactionOptions } from './types.ts'
 
 export interface PostgresOptions {
   connectionString: string
@@ -13,10 +13,24 @@ export interface PostgresOptions {
   applicationName?: string
 }
 
+/** A prepared statement's name: a hash of its text (pg prepares it once per connection under that name). */
+const names = new Map<string, string>()
+function statementName(sql: string): string {
+  let name = names.get(sql)
+  if (name === undefined) {
+    name = `w_${createHash('sha1').update(sql).digest('hex').slice(0, 20)}`
+    names.set(sql, name)
+  }
+  return name
+}
+
 function wrap(client: pg.Pool | pg.PoolClient): Queryable {
   return {
-    async query<R extends object = Row>(sql: string, params?: readonly unknown[]): Promise<QueryResult<R>> {
-      const res = await client.query<R>(sql, params ? [...params] : undefined)
+    async query<R extends object = Row>(sql: string, params?: readonly unknown[], opts?: QueryOptions): Promise<QueryResult<R>> {
+      const values = params ? [...params] : undefined
+      const res = opts?.prepare
+        ? await client.query<R>({ name: statementName(sql), text: sql, values })
+        : await client.query<R>(sql, values)
       return { rows: res.rows, affectedRows: res.rowCount ?? 0 }
     },
   }

@@ -115,7 +115,7 @@ export class AuditRepository {
           batch.map((e) => e.at), batch.map((e) => e.requestId), batch.map((e) => e.userId), batch.map((e) => e.userName), batch.map((e) => e.role),
           batch.map((e) => e.method), batch.map((e) => e.route), batch.map((e) => e.path), batch.map((e) => e.target), batch.map((e) => e.status),
           batch.map((e) => e.ip), batch.map((e) => Math.round(e.durationMs)),
-        ])
+        ], { prepare: true })
       } catch (err) {
         this.waiting = [...batch, ...this.waiting]
         this.onError(err, batch.length, 0)

@@ -198,7 +198,7 @@ SELECT r.id::int AS report_id FROM r`
 
 export async function lookup(tx: Queryable, p: LookupParams): Promise<LookupResult> {
   const { sql, values } = lookupSql(p)
-  const row = (await tx.query<LookupResult>(sql, values)).rows[0]
+  const row = (await tx.query<LookupResult>(sql, values, { prepare: true })).rows[0]
   return {
     replay: row.replay,
     photos_found: row.photos_found ?? [],
@@ -218,12 +218,12 @@ export async function insertCase(tx: Queryable, n: NewCase): Promise<{ id: numbe
     n.actorRole, n.actorOrg, JSON.stringify(n.eventData),
     n.units.map((u) => u.org), n.units.map((u) => u.role), n.units.map((u) => u.ruleId), n.units.map((u) => u.ruleName),
     n.frontage?.unit_id ?? null, n.frontage?.rule_id ?? null, n.frontage?.rule_name ?? null, n.frontage?.distance_m ?? null,
-  ])).rows[0]
+  ], { prepare: true })).rows[0]
 }
 
 export async function linkReport(tx: Queryable, l: LinkedReport): Promise<{ report_id: number }> {
   return (await tx.query<{ report_id: number }>(LINK_REPORT, [
     l.caseId, l.at, l.channel, l.reporterId, l.contactName, l.contactPhone, l.contactEmail, l.description, l.address,
     l.lon, l.lat, l.inputLon, l.inputLat, l.inputCrs, l.photos, l.distanceM, l.idempotencyKey, l.requestHash, l.actorRole, l.actorOrg,
-  ])).rows[0]
+  ], { prepare: true })).rows[0]
 }

@@ -123,7 +123,7 @@ export class CaseQueries {
   constructor(private readonly db: Queryable) {}
 
   async get(id: number, scope: Scope): Promise<CaseRow | null> {
-    return (await this.db.query<CaseRow>(`SELECT ${CASE_COLUMNS} ${CASE_JOINS} WHERE ${VISIBLE} AND c.id = $4`, [...scopeParams(scope), id])).rows[0] ?? null
+    return (await this.db.query<CaseRow>(`SELECT ${CASE_COLUMNS} ${CASE_JOINS} WHERE ${VISIBLE} AND c.id = $4`, [...scopeParams(scope), id], { prepare: true })).rows[0] ?? null
   }
 
   /** True when the case exists (whoever may see it). */
