@@ -14,6 +14,8 @@ export interface Config {
   dataDir: string
   /** Load the Chaoyang fixture when the grid is empty. */
   seedFixture: boolean
+  /** Start on a non-loopback HOST although the demo users' published tokens still work (WANGGE_ALLOW_DEMO_TOKENS). */
+  allowDemoTokens: boolean
   /** Largest request body, bytes (imports are the big ones). */
   bodyLimit: number
   residentReportsPerHour: number
@@ -66,6 +68,12 @@ function origins(env: NodeJS.ProcessEnv, key: string): string[] {
   })
 }
 
+/** True for an address only this machine can reach (127.0.0.0/8, ::1, localhost). */
+export function isLoopbackHost(host: string): boolean {
+  const h = host.trim().toLowerCase().replace(/^\[|\]$/g, '')
+  return h === 'localhost' || h === '::1' || /^127(\.\d{1,3}){3}$/.test(h) || /^::ffff:127(\.\d{1,3}){3}$/.test(h)
+}
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const databaseUrl = env.DATABASE_URL || undefined
   if (databaseUrl && !/^postgres(ql)?:\/\//.test(databaseUrl)) throw new ConfigError('DATABASE_URL must start with postgres://')
@@ -79,6 +87,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     dataDir: resolve(env.WANGGE_DATA_DIR || resolve(ROOT, '.data/pglite')),
     // A new user should see a district, not an empty map.
     seedFixture: bool(env, 'WANGGE_SEED_FIXTURE', true),
+    // The demo users' tokens are printed and derivable from the source: never on an exposed address by accident.
+    allowDemoTokens: bool(env, 'WANGGE_ALLOW_DEMO_TOKENS', false),
     // 32 MiB: the 8,423-cell grid is ≈ 4 MiB; larger grids go through the CLI.
     bodyLimit: int(env, 'WANGGE_BODY_LIMIT', 32 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
     // 30 s: longer than any import of a district, short enough to stop a runaway query.

@@ -4,11 +4,12 @@
  */
 import Fastify from 'fastify'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
-import { loadConfig, ConfigError } from './config.ts'
+import { loadConfig, ConfigError, isLoopbackHost } from './config.ts'
 import { DataDirLockedError } from './db/pglite.ts'
 import { app, serverOptions } from './app.ts'
 import { scheduleSnapshots, type SnapshotSchedule } from './base/schedule.ts'
 import { demoUsage, ensureStartCases } from '../fixtures/cases.ts'
+import { signInDemoUsers } from '../fixtures/users.ts'
 import { ensureBaseInfo, ensureFacilities, ensureFixture, ensureFrontage, ensurePlaces, ensureServiceOutlets } from '../fixtures/load.ts'
 
 async function main(): Promise<void> {
@@ -36,6 +37,19 @@ async function main(): Promise<void> {
     await ensureServiceOutlets(server.db, { log: (m) => server.log.info(m) })
     if (await ensureStartCases(server.db, { log: (m) => server.log.info(m) })) await server.caseConfig.reload()
     await ensureFrontage(server.db, { log: (m) => server.log.info(m) })
+  }
+
+  // The demo users' tokens are printed below and derivable from the source: on an address other
+  // machines can reach they would let anyone in as admin. Refuse, unless told it is meant.
+  if (!isLoopbackHost(config.host) && !config.allowDemoTokens) {
+    const demo = await signInDemoUsers(server.db)
+    if (demo.length) {
+      console.error(`refusing to listen on ${config.host}: ${demo.length} demo users (${demo.map((u) => u.key).join(', ')}) still sign in with their published tokens.`
+        + '\n  Deactivate them (PATCH /api/users/:id {"active": false}) or start with WANGGE_SEED_FIXTURE=false on a fresh database;'
+        + '\n  WANGGE_ALLOW_DEMO_TOKENS=true starts anyway (a demo on a trusted network).')
+      await server.close()
+      process.exit(2)
+    }
   }
 
   let closing = false
