@@ -82,8 +82,13 @@ t.test('an unsatisfied rating reopens the case for review; the loop goes on', as
   const r = await rate(auth('resident'), id, { rating: 'unsatisfied', comment: '井盖还是松的' })
   t.equal(r.statusCode, 201)
   t.match(r.json(), { reopened: true, case_status: 'handled' })
-  const c = (await app.inject({ url: `/api/cases/${id}`, headers: auth('leader') })).json() as { status: string; events: { action: string; actor: { role: string }; note: string; data: { rating?: string } | null }[] }
+  const c = (await app.inject({ url: `/api/cases/${id}`, headers: auth('leader') })).json() as { status: string; stages: Record<string, { done_at: string | null; due_at: string | null }>; events: { action: string; actor: { role: string }; note: string; data: { rating?: string } | null }[] }
   t.equal(c.status, 'handled', 'back to verification')
+  t.equal(c.stages.close.done_at, null, 'no longer closed (the first close is in the events)')
+  t.equal(c.stages.verify.done_at, null, 'to be verified again')
+  t.ok(c.stages.verify.due_at, 'with a new verification deadline')
+  t.equal((await db.query<{ n: number }>('SELECT count(*)::int AS n FROM cases WHERE id = $1 AND closed_at IS NULL', [id])).rows[0].n, 1,
+    'closed_at cleared: scores that count closed cases do not count it until it closes again')
   const reopen = c.events.find((e) => e.action === 'reopen')
   t.match(reopen, { actor: { role: 'system' }, note: /井盖还是松的/, data: { rating: 'unsatisfied' } }, 'an event records why')
   // A supervisor checks again and sends it to rework; the utility redoes it; it closes again.

@@ -72,8 +72,8 @@ export interface CasePatch {
   dispatched_at?: Date
   started_at?: Date
   handled_at?: Date
-  verified_at?: Date
-  closed_at?: Date
+  verified_at?: Date | null
+  closed_at?: Date | null
   accept_due_at?: Date | null
   dispatch_due_at?: Date | null
   handle_due_at?: Date | null
@@ -256,7 +256,12 @@ export function applyAction(s: CaseState, action: Action, input: ActionInput, ct
     case 'progress':
       break
     case 'reopen':
-      // The result is verified again: the verify stage's full time, from now.
+      // The result is verified again: the verify stage's full time, from now. It is neither
+      // verified nor closed until then (the first close stays in the events); whether the
+      // stages were on time accumulates, as with rework.
+      patch.verified_at = null
+      patch.closed_at = null
+      patch.close_due_at = null
       startStage('verify')
       break
   }
