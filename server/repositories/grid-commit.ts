@@ -25,7 +25,9 @@ export interface Move { kind: 'facility' | 'case'; id: string; from_cell: string
 // cells ($2 codes, $3 GeoJSON) and the codes leaving or changing ($1). Points
 // by cover, lines and polygons by their point on surface, smallest code first
 // (the facility import's rule); cells the draft did not touch still count.
-const MOVES = `WITH new AS (
+// The new cells are parsed once (MATERIALIZED: inlined, every object re-parsed every
+// new cell's GeoJSON — 30 s for 2,400 objects and 350 cells of 12 regenerated communities).
+const MOVES = `WITH new AS MATERIALIZED (
   SELECT code, ST_SetSRID(ST_GeomFromGeoJSON(g), 4326) AS geom FROM unnest($2::text[], $3::text[]) AS u(code, g)
 ), objects AS (
   SELECT 'facility' AS kind, f.id::text AS id, f.cell_code AS from_cell,
@@ -37,7 +39,7 @@ const MOVES = `WITH new AS (
   WHERE c.is_open AND cc.cell_code = ANY($1::text[])
 )
 SELECT o.kind, o.id, o.from_cell, coalesce(
-  (SELECT n.code FROM new n WHERE ST_Covers(n.geom, o.p) ORDER BY n.code LIMIT 1),
+  (SELECT n.code FROM new n WHERE n.geom && o.p AND ST_Covers(n.geom, o.p) ORDER BY n.code LIMIT 1),
   (SELECT c.code FROM cells c WHERE c.code <> ALL($1::text[]) AND ST_Covers(c.geom, o.p) ORDER BY c.code LIMIT 1)) AS to_cell
 FROM objects o ORDER BY o.kind, o.id`
 

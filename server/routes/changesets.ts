@@ -38,8 +38,10 @@ const Operation = Type.Union([
     { additionalProperties: false, description: 'The line becomes the common boundary of the two cells' }),
   Type.Object({ type: Type.Literal('reassign'), cell: CellCode, community: Code12 },
     { additionalProperties: false, description: 'Move a cell to another community (same or other subdistrict)' }),
-  Type.Object({ type: Type.Literal('regenerate'), community: Code12, target_area_m2: Type.Number({ minimum: 500, maximum: 5_000_000 }) },
-    { additionalProperties: false, description: 'Replace the cells of a community by squares of about this area' }),
+  Type.Object({
+    type: Type.Literal('regenerate'), community: Code12, target_area_m2: Type.Number({ minimum: 500, maximum: 5_000_000 }),
+    shape: Type.Optional(Type.Union([Type.Literal('square'), Type.Literal('h3')], { description: 'square (default): north-aligned squares of the target area; h3: the H3 hexagons of the resolution whose average area is nearest it' })),
+  }, { additionalProperties: false, description: 'Replace the cells of a community by squares (or H3 hexagons) of about this area, clipped to the community' }),
 ])
 
 const Changeset = Type.Object({
