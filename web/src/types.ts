@@ -169,7 +169,7 @@ export type RedrawOp =
   | { type: 'merge'; cells: string[]; community?: string }
   | { type: 'move_boundary'; cells: [string, string]; line: LineStringGeometry }
   | { type: 'reassign'; cell: string; community: string }
-  | { type: 'regenerate'; community: string; target_area_m2: number }
+  | { type: 'regenerate'; community: string; target_area_m2: number; shape?: 'square' | 'h3' }
 
 export interface Changeset {
   id: number

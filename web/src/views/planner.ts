@@ -406,7 +406,7 @@ export function plannerView(ctx: AppContext): ViewModule {
       case 'merge': return t('planner.op.merge', { cells: op.cells.join(' + ') })
       case 'move_boundary': return t('planner.op.move_boundary', { cells: op.cells.join(' / ') })
       case 'reassign': return t('planner.op.reassign', { cell: op.cell, community: op.community })
-      case 'regenerate': return t('planner.op.regenerate', { community: op.community, area: op.target_area_m2 })
+      case 'regenerate': return t('planner.op.regenerate', { community: op.community, area: op.target_area_m2, shape: t(op.shape === 'h3' ? 'planner.shape.h3' : 'planner.shape.square') })
     }
   }
 
