@@ -3,6 +3,8 @@
  *   npm run cli -- import <grid.geojson>     import a grid as a new version (all or nothing)
  *   npm run cli -- export [--out file]       write the active grid as GeoJSON (stdout by default)
  *   npm run cli -- generate [--cells N] [--seed N] [--out file]   make a fixture grid file
+ *   npm run cli -- changeset-create | changeset-add | changeset-validate | changeset-preview | changeset-commit | changesets | grid-versions | grid-diff
+ *                                            grid redraws (server/changeset-cli.ts)
  * The database is the one the server would use: DATABASE_URL, else the embedded one.
  */
 import { readFileSync, writeFileSync } from 'node:fs'
@@ -23,7 +25,16 @@ const USAGE = `usage:
   npm run cli -- cases [--count 500000] [--days 365] [--end ISO-date] [--seed N] [--append]   the seeded year of cases
   npm run cli -- base-import <file.geojson|file.csv> [--crs wgs84|gcj02|bd09] [--skip-invalid]   base records (人地事物组织), all or nothing
   npm run cli -- surveys-import <file.csv>   third-party survey results per subdistrict and period
-  npm run cli -- indicators-snapshot [--day YYYY-MM-DD] [--days N]   the daily snapshot of the monitoring indicators`
+  npm run cli -- indicators-snapshot [--day YYYY-MM-DD] [--days N]   the daily snapshot of the monitoring indicators
+  npm run cli -- changeset-create --name N [--min-area m²] [--max-area m²]   a draft grid redraw (change set)
+  npm run cli -- changeset-add <id> <op.json|->   an operation as JSON, as POST /api/changesets/:id/operations takes it
+  npm run cli -- changeset-undo <id>   take back the draft's last operation
+  npm run cli -- changeset-validate <id>
+  npm run cli -- changeset-preview <id> [--out cells.geojson]
+  npm run cli -- changeset-commit <id> [--effective ISO] [--note text]   a new grid version
+  npm run cli -- changesets [--status draft|committed|discarded]
+  npm run cli -- grid-versions
+  npm run cli -- grid-diff <from> <to> [--out diff.geojson]`
 
 async function withDb<T>(fn: (db: Awaited<ReturnType<typeof openDatabase>>) => Promise<T>): Promise<T> {
   const config = loadConfig()
@@ -44,7 +55,9 @@ async function main(argv: string[]): Promise<number> {
       // cases (server/cases/cli.ts parses them again)
       count: { type: 'string' }, days: { type: 'string' }, end: { type: 'string' }, append: { type: 'boolean' },
       // indicators-snapshot (server/base/cli.ts parses them again)
-      day: { type: 'string' } },
+      day: { type: 'string' },
+      // change sets (server/changeset-cli.ts parses them again)
+      name: { type: 'string' }, 'min-area': { type: 'string' }, 'max-area': { type: 'string' }, effective: { type: 'string' }, note: { type: 'string' }, status: { type: 'string' } },
   })
   switch (command) {
     case 'import': {
@@ -90,6 +103,16 @@ async function main(argv: string[]): Promise<number> {
       return withDb(async (db) => (await import('./base/cli.ts')).baseCommand(db, command, rest, usage))
     case 'cases':
       return withDb(async (db) => (await import('./cases/cli.ts')).casesCommand(db, rest))
+    case 'changeset-create':
+    case 'changeset-add':
+    case 'changeset-undo':
+    case 'changeset-validate':
+    case 'changeset-preview':
+    case 'changeset-commit':
+    case 'changesets':
+    case 'grid-versions':
+    case 'grid-diff':
+      return withDb(async (db) => (await import('./changeset-cli.ts')).changesetCommand(db, command, rest, usage))
     case 'geocode': {
       const file = positionals[0]
       if (!file) return usage('geocode needs a file')

@@ -10,7 +10,7 @@ import { AppError } from '../errors.ts'
 import { ArrayContext } from '../../grids/redraw/context.ts'
 import { applyOperation } from '../../grids/redraw/operations.ts'
 import { emptyDraft, fold, summarise, type BaseCell, type DraftState, type DraftSummary } from '../../grids/redraw/changeset.ts'
-import { validateDraft, type ChangeProblem } from '../../grids/redraw/validate.ts'
+import { DEFAULT_AREA_BOUNDS, validateDraft, type ChangeProblem } from '../../grids/redraw/validate.ts'
 import { areaM2, latticeBBox } from '../../grids/redraw/geometry.ts'
 import { RedrawError, type CellGeometry, type OpResult, type RedrawCell, type RedrawOp } from '../../grids/redraw/types.ts'
 
@@ -97,12 +97,15 @@ export class ChangesetRepository {
     return iso(rows[0])
   }
 
-  async create(p: { title: string; authorId: number | null; minAreaM2: number; maxAreaM2: number }): Promise<ChangesetRow> {
-    if (!(p.maxAreaM2 > p.minAreaM2)) {
-      throw new AppError(422, 'invalid_area_bounds', `max_area_m2 (${p.maxAreaM2}) must be above min_area_m2 (${p.minAreaM2})`, { field: 'body.max_area_m2' })
+  /** A new draft; cell-area bounds default to DEFAULT_AREA_BOUNDS. */
+  async create(p: { title: string; authorId: number | null; minAreaM2?: number; maxAreaM2?: number }): Promise<ChangesetRow> {
+    const minAreaM2 = p.minAreaM2 ?? DEFAULT_AREA_BOUNDS.minAreaM2
+    const maxAreaM2 = p.maxAreaM2 ?? DEFAULT_AREA_BOUNDS.maxAreaM2
+    if (!(maxAreaM2 > minAreaM2)) {
+      throw new AppError(422, 'invalid_area_bounds', `max_area_m2 (${maxAreaM2}) must be above min_area_m2 (${minAreaM2})`, { field: 'body.max_area_m2' })
     }
     const id = (await this.db.query<{ id: number }>(`INSERT INTO changesets (title, author_id, base_version, min_area_m2, max_area_m2)
-      VALUES ($1, $2, (SELECT max(id) FROM grid_versions), $3, $4) RETURNING id`, [p.title, p.authorId, p.minAreaM2, p.maxAreaM2])).rows[0].id
+      VALUES ($1, $2, (SELECT max(id) FROM grid_versions), $3, $4) RETURNING id`, [p.title, p.authorId, minAreaM2, maxAreaM2])).rows[0].id
     return this.get(id)
   }
 

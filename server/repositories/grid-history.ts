@@ -5,6 +5,7 @@
  * GeoJSON is built in SQL and returned as text.
  */
 import type { Queryable } from '../db/types.ts'
+import { AppError } from '../errors.ts'
 
 /** Rows of cell_history valid in version $1. */
 const AS_OF = 'h.version_from <= $1 AND (h.version_to IS NULL OR h.version_to > $1)'
@@ -63,6 +64,12 @@ export class GridHistoryRepository {
   async cellsAt(version: number, f: { community?: string; subdistrict?: string; bbox?: [number, number, number, number] } = {}): Promise<string> {
     const b = f.bbox ?? [null, null, null, null]
     return (await this.db.query<{ body: string }>(CELLS_AT, [version, f.community ?? null, f.subdistrict ?? null, ...b])).rows[0].body
+  }
+
+  /** The diff, or 404 when either version does not exist (the route and the CLI). */
+  async diffOf(from: number, to: number): Promise<string> {
+    for (const v of [from, to]) if (!(await this.versionExists(v))) throw new AppError(404, 'not_found', `grid version ${v} not found`)
+    return this.diff(from, to)
   }
 
   async diff(from: number, to: number): Promise<string> {

@@ -17,32 +17,7 @@ import { GridHistoryRepository, type StatsLevel } from '../repositories/grid-his
 import { summarise } from '../../grids/redraw/changeset.ts'
 import { DEFAULT_AREA_BOUNDS } from '../../grids/redraw/validate.ts'
 import type { RedrawOp } from '../../grids/redraw/types.ts'
-
-const Position = Type.Array(Type.Number(), { minItems: 2, maxItems: 3 })
-const LineString = Type.Object({
-  type: Type.Literal('LineString'),
-  coordinates: Type.Array(Position, { minItems: 2, maxItems: 10_000 }),
-}, { description: 'GeoJSON LineString, WGS84 lon/lat' })
-const Polygon = Type.Object({
-  type: Type.Literal('Polygon'),
-  coordinates: Type.Array(Type.Array(Position, { minItems: 4, maxItems: 10_000 }), { minItems: 1, maxItems: 1 }),
-}, { description: 'GeoJSON Polygon (exterior ring only), WGS84 lon/lat' })
-const CellCode = Type.String({ pattern: '^[0-9]{15}$' })
-
-const Operation = Type.Union([
-  Type.Object({ type: Type.Literal('split'), cell: CellCode, line: Type.Optional(LineString), polygon: Type.Optional(Polygon) },
-    { additionalProperties: false, description: 'Split a cell along a line crossing it, or into the parts inside and outside a polygon' }),
-  Type.Object({ type: Type.Literal('merge'), cells: Type.Array(CellCode, { minItems: 2, maxItems: 100 }), community: Type.Optional(Code12) },
-    { additionalProperties: false, description: 'Merge adjacent cells; across communities only with `community`' }),
-  Type.Object({ type: Type.Literal('move_boundary'), cells: Type.Array(CellCode, { minItems: 2, maxItems: 2 }), line: LineString },
-    { additionalProperties: false, description: 'The line becomes the common boundary of the two cells' }),
-  Type.Object({ type: Type.Literal('reassign'), cell: CellCode, community: Code12 },
-    { additionalProperties: false, description: 'Move a cell to another community (same or other subdistrict)' }),
-  Type.Object({
-    type: Type.Literal('regenerate'), community: Code12, target_area_m2: Type.Number({ minimum: 500, maximum: 5_000_000 }),
-    shape: Type.Optional(Type.Union([Type.Literal('square'), Type.Literal('h3')], { description: 'square (default): north-aligned squares of the target area; h3: the H3 hexagons of the resolution whose average area is nearest it' })),
-  }, { additionalProperties: false, description: 'Replace the cells of a community by squares (or H3 hexagons) of about this area, clipped to the community' }),
-])
+import { OperationSchema } from './changeset-schemas.ts'
 
 const Changeset = Type.Object({
   id: Type.Integer(), title: Type.String(), status: Type.String(), author_id: Type.Union([Type.Integer(), Type.Null()]),
@@ -93,10 +68,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
     },
   }, async (req, reply) => {
     const actor = requireActor(req)
-    const cs = await repo.create({
-      title: req.body.title, authorId: actor.userId,
-      minAreaM2: req.body.min_area_m2 ?? DEFAULT_AREA_BOUNDS.minAreaM2, maxAreaM2: req.body.max_area_m2 ?? DEFAULT_AREA_BOUNDS.maxAreaM2,
-    })
+    const cs = await repo.create({ title: req.body.title, authorId: actor.userId, minAreaM2: req.body.min_area_m2, maxAreaM2: req.body.max_area_m2 })
     return reply.code(201).send(cs)
   })
 
@@ -137,7 +109,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
         + '(line_outside_cell, self_intersecting_line, cells_not_adjacent, cross_community_merge …) and whose details name '
         + 'the operation, field and cell; the draft stays as it was.',
       params: Id,
-      body: Operation,
+      body: OperationSchema,
       response: {
         201: Type.Object({ seq: Type.Integer(), removed: Type.Array(Type.String()), upserted: Type.Array(Type.String()), summary: Summary }),
         409: ErrorSchema, 422: ErrorSchema, ...errorResponses,
@@ -243,8 +215,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
       response: { 200: GeoJSONFeatureCollection, ...errorResponses },
     },
   }, async (req, reply) => {
-    for (const v of [req.query.from, req.query.to]) if (!(await history.versionExists(v))) throw new AppError(404, 'not_found', `grid version ${v} not found`)
-    return sendText(reply, 'application/geo+json', await history.diff(req.query.from, req.query.to))
+    return sendText(reply, 'application/geo+json', await history.diffOf(req.query.from, req.query.to))
   })
 
   app.get('/api/grids/stats', {
