@@ -7,11 +7,14 @@
  * - the plain PostGIS way of the same 20 splits in the same run: ST_Split, ST_IsValid,
  *   overlaps with the neighbours and ST_SymDifference against the old cell, written as a
  *   version — and what it leaves behind once rounded to the grid's 7 decimals.
+ * - regenerate (squares and H3) of six fixture communities at 1.5 × their mean cell area: the
+ *   operation added to a draft (cells read, tiled, clipped, checked), then the draft validated;
+ *   REDRAW_ONLY=regenerate measures only this.
  * Cells are every 400th by code with more than 6,000 m², shifted per round, so runs compare.
  * The server's gridChanged() (geocoder and facility index rebuilds) is not included.
  */
 import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { chaoyangGridText } from '../../fixtures/load.ts'
 import { openDatabase } from '../../server/db/index.ts'
@@ -20,11 +23,33 @@ import { validateAndImport } from '../../server/repositories/grid-import.ts'
 import { ChangesetRepository } from '../../server/repositories/changesets.ts'
 import { commitChangeset, previewChangeset } from '../../server/repositories/grid-commit.ts'
 import { scratchDatabase, stats } from './_pg.ts'
+import { fixtureCells, pickCommunities } from '../helpers/fixture-communities.ts'
 
 const gridText = await chaoyangGridText()
 const ms = (v: number): string => `${v.toFixed(v < 10 ? 1 : 0)} ms`
 
-interface Figures { split: number[]; validate: number[]; commit: number[]; add20: number[]; plain: number[]; plainSliverM2: number; plainFlagged: number }
+interface Figures { split: number[]; validate: number[]; commit: number[]; add20: number[]; plain: number[]; plainSliverM2: number; plainFlagged: number; regen: Record<'square' | 'h3', { add: number[]; validate: number[]; cells: number[] }> }
+
+/** Regenerate: six fixture communities of tests/redraw-regenerate-fixture.test.ts (district outline, irregular, ones that failed once), each shape. */
+const REGEN_COMMUNITIES = pickCommunities(await fixtureCells()).slice(0, 6).map((p) => p.community)
+
+async function regenerateRuns(db: Database, repo: ChangesetRepository, f: Figures): Promise<void> {
+  for (const shape of ['square', 'h3'] as const) {
+    for (const community of REGEN_COMMUNITIES) {
+      const mean = (await db.query<{ a: number }>('SELECT avg(area_m2) AS a FROM cells WHERE community_code = $1', [community])).rows[0].a
+      const cs = await repo.create({ title: `bench regenerate ${community} ${shape}`, authorId: null })
+      let t0 = performance.now()
+      const r = await repo.addOperation(cs.id, { type: 'regenerate', community, target_area_m2: Math.round(mean * 1.5), shape })
+      f.regen[shape].add.push(performance.now() - t0)
+      f.regen[shape].cells.push(r.summary.added.length)
+      t0 = performance.now()
+      const v = await repo.validate(cs.id)
+      if (v.problems.length) throw new Error(`regenerate ${community} ${shape}: ${JSON.stringify(v.problems)}`)
+      f.regen[shape].validate.push(performance.now() - t0)
+      await repo.discard(cs.id)
+    }
+  }
+}
 
 async function targets(db: Database, round: number, n: number): Promise<{ code: string; line: { type: 'LineString'; coordinates: number[][] } }[]> {
   const rows = (await db.query<{ code: string; x: number; y1: number; y2: number }>(`SELECT code, ST_X(ST_Centroid(geom)) AS x,
@@ -84,7 +109,10 @@ class Rollback extends Error {}
 async function run(db: Database): Promise<Figures> {
   await validateAndImport(db, JSON.parse(gridText), 'bench')
   const repo = new ChangesetRepository(db)
-  const f: Figures = { split: [], validate: [], commit: [], add20: [], plain: [], plainSliverM2: 0, plainFlagged: 0 }
+  const f: Figures = { split: [], validate: [], commit: [], add20: [], plain: [], plainSliverM2: 0, plainFlagged: 0,
+    regen: { square: { add: [], validate: [], cells: [] }, h3: { add: [], validate: [], cells: [] } } }
+  await regenerateRuns(db, repo, f)
+  if (process.env.REDRAW_ONLY === 'regenerate') return f
   // One split + preview, 20 times on different cells (drafts are discarded).
   for (const [i, c] of (await targets(db, 9, 20)).entries()) {
     const cs = await repo.create({ title: `bench split ${i}`, authorId: null, minAreaM2: 500, maxAreaM2: 5e6 })
@@ -125,7 +153,7 @@ const pgdb = await openDatabase({ databaseUrl: scratch.url })
 const p = await run(pgdb).finally(() => pgdb.close())
 await scratch.drop()
 
-const med = (xs: number[]): string => ms(stats(xs).median)
+const med = (xs: number[]): string => (xs.length ? ms(stats(xs).median) : '–')
 const sum = (a: number[], b: number[]): number[] => a.map((v, i) => v + b[i])
 console.log('| measure (median) | embedded PGlite | PostgreSQL + PostGIS |')
 console.log('|---|---|---|')
@@ -137,3 +165,9 @@ console.log(`| **validate + commit** | **${med(sum(e.validate, e.commit))}** | *
 console.log(`| plain PostGIS: ST_Split + ST_IsValid + overlap + ST_SymDifference checks + write, same 20 cells | ${med(e.plain)} | ${med(p.plain)} |`)
 console.log(`| plain PostGIS: parts its own checks flag (invalid, overlap or gap > 0.5 m²), 100 splits | ${e.plainFlagged} | ${p.plainFlagged} |`)
 console.log(`| plain PostGIS: largest overlap with a neighbour once parts are rounded to 7 decimals | ${e.plainSliverM2.toFixed(2)} m² | ${p.plainSliverM2.toFixed(2)} m² |`)
+for (const shape of ['square', 'h3'] as const) {
+  const n = e.regen[shape].cells
+  console.log(`| regenerate a fixture community in ${shape === 'h3' ? 'H3 hexagons' : 'squares'} (${REGEN_COMMUNITIES.length} communities, ${Math.min(...n)}–${Math.max(...n)} new cells; max): added to a draft | ${med(e.regen[shape].add)} (${ms(Math.max(...e.regen[shape].add))}) | ${med(p.regen[shape].add)} (${ms(Math.max(...p.regen[shape].add))}) |`)
+  console.log(`| … then the draft validated | ${med(e.regen[shape].validate)} | ${med(p.regen[shape].validate)} |`)
+}
+console.log(`load average at the end: ${loadavg().map((v) => v.toFixed(2)).join(', ')}`)
