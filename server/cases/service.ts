@@ -23,7 +23,7 @@ import { componentSubclassOf, malformedMatter, standardCode } from './matters.ts
 import { REPORT_CHANNELS, SEES_ALL, SYSTEM_ACTOR, type Actor, type Channel, type Role } from './roles.ts'
 import { applyAction, chain, type ActionInput, type CaseState, type Effect, type UnitChoice } from './transition.ts'
 import { caseView, clockOf, type CaseView } from './view.ts'
-import { insertCase, linkReport, lookup, type FacilityMatch } from '../repositories/case-intake.ts'
+import { insertCase, intakeAtOnce, linkReport, lookup, type FacilityMatch, type NewCase } from '../repositories/case-intake.ts'
 import { applyEffect, existingPhotos, lockCase } from '../repositories/case-transitions.ts'
 import { CaseQueries, type CaseFilter, type CaseRow, type Scope } from '../repositories/case-queries.ts'
 
@@ -42,6 +42,12 @@ export interface IntakeInput {
   facility_id?: string
   contact?: { name?: string; phone?: string; email?: string }
 }
+
+/** How intake ended, before the answer is made. */
+type Outcome =
+  | { kind: 'replay'; caseId: number; reportId: number; created: boolean }
+  | { kind: 'linked'; caseId: number; reportId: number; distance: number }
+  | { kind: 'created'; caseId: number; reportId: number; row: CaseRow | null }
 
 export interface IntakeResult {
   status: 201 | 200
@@ -244,50 +250,21 @@ export class CaseService {
     // The embedded database runs one transaction at a time: nothing to lock against there.
     const locks = this.deps.db.kind === 'postgres' ? duplicateLockKeys(matterStd, at.lon, at.lat, radius) : []
     if (locks.length && idempotencyKey) locks.push(lockKey(`idem:${reporterId}:${idempotencyKey}`))
-    const outcome = await this.deps.db.transaction(async (tx) => {
-      const found = await lookup(tx, {
-        reporterId, idempotencyKey, photos, matterStd, lon: at.lon, lat: at.lat, duplicateRadiusM: radius,
-        duplicateSince: new Date(now.getTime() - config.settings.duplicateWindowHours * 3_600_000),
-        subclass: fromIndex === undefined ? subclass : null, facilityPlaneRadius: planeRadius(at.lat, tolerance), facilityId: input.facility_id ?? null,
-        frontageMatter: matter.code,
-      })
-      if (found.replay) {
-        if (found.replay.request_hash !== hash) {
-          throw fail(422, 'idempotency_key_reused', 'this Idempotency-Key was used for a different request', { field: 'headers.idempotency-key', case_id: found.replay.case_id })
-        }
-        return { kind: 'replay' as const, caseId: found.replay.case_id, reportId: found.replay.report_id, created: found.replay.created_case }
-      }
-      const missing = photos.filter((p) => !found.photos_found.includes(p))
-      if (missing.length) throw fail(422, 'unknown_photo', `${missing.length} photo(s) were not uploaded: POST them to /api/photos first`, { field: 'body.photos', missing })
-      let facility: FacilityMatch | null = fromIndex === undefined ? found.facility
-        : fromIndex && { id: fromIndex.id, subclass: fromIndex.subclass, owner: fromIndex.owner, maintainer: fromIndex.maintainer, status: fromIndex.status, distance_m: fromIndex.distanceM ?? 0 }
-      if (input.facility_id) {
-        if (!facility) throw fail(422, 'unknown_facility', `no component ${input.facility_id}`, { field: 'body.facility_id' })
-        if (facility.subclass !== subclass) throw fail(422, 'facility_mismatch', `component ${facility.id} is a ${facility.subclass}, the matter is about ${subclass}`, { field: 'body.facility_id' })
-        if (facility.distance_m > NAMED_FACILITY_MAX_M) throw fail(422, 'facility_too_far', `component ${facility.id} is ${Math.round(facility.distance_m)} m from the point`, { field: 'body.facility_id' })
-      } else if (facility && facility.distance_m > tolerance) {
-        facility = null
-      }
-      const contact = input.contact ?? {}
-      if (found.duplicate) {
-        const linked = await linkReport(tx, {
-          caseId: found.duplicate.id, at: now, channel, reporterId, contactName: contact.name ?? null, contactPhone: contact.phone ?? null,
-          contactEmail: contact.email ?? null, description, address: input.address ?? null, lon: at.lon, lat: at.lat,
-          inputLon: at.inLon, inputLat: at.inLat, inputCrs: at.crs, photos, distanceM: found.duplicate.distance_m,
-          idempotencyKey, requestHash: hash, actorRole: role, actorOrg: actor.org,
-        })
-        return { kind: 'linked' as const, caseId: found.duplicate.id, reportId: linked.report_id, distance: found.duplicate.distance_m }
-      }
+    const sortedLocks = [...new Set(locks)].sort()
+    const since = new Date(now.getTime() - config.settings.duplicateWindowHours * 3_600_000)
+    const contact = input.contact ?? {}
+    const autoAccept = config.settings.autoAcceptChannels.includes(channel)
+
+    /** The new case's columns, its routing and its clock, once the component is known. */
+    const draft = (facility: FacilityMatch | null): { n: Omit<NewCase, 'frontage'>; units: RoutedUnit[]; c: ReturnType<typeof startClock> } => {
       const routing = route(config.rules, {
         matterCode: matter.code, subdistrictCode: info.subdistrict.code, channel,
         cellUnit: info.responsibleUnits[0]?.uscc ?? '', commandCentre: config.commandCentreOf(info.subdistrict.code),
         subdistrictOffice: config.officeOf(info.subdistrict.code), facility: facility ? { owner: facility.owner, maintainer: facility.maintainer } : null,
       })
       const units: RoutedUnit[] = routing.lead ? [routing.lead, ...routing.assists] : routing.assists
-      // 门前三包: a street matter on a unit's frontage goes to that unit as well (an assist unit of its own table, with the rule).
-      const frontage = found.frontage
       const c = startClock('accept', config.limit(matter.code, 'accept'), now, config.calendar)
-      const created = await insertCase(tx, {
+      const n: Omit<NewCase, 'frontage'> = {
         matterCode: matter.code, matterStd, channel, description, address: input.address ?? null, lon: at.lon, lat: at.lat,
         cell: info.code, community: info.community.code, subdistrict: info.subdistrict.code, district: info.district.code,
         gridVersion: snapshot.version, facility, reporterId, at: now, acceptDueAt: c.dueAt as Date, limitMinutes: c.limitMinutes as number,
@@ -297,29 +274,89 @@ export class CaseService {
         eventData: {
           channel, cell: info.code, facility: facility ? { id: facility.id, owner: facility.owner, maintainer: facility.maintainer, distance_m: Math.round(facility.distance_m * 10) / 10 } : null,
           routing: units.map((u) => ({ org: u.org, role: u.role, rule_id: u.ruleId, rule_name: u.ruleName })),
-          ...(frontage ? { frontage: { unit_id: frontage.unit_id, name: frontage.name, role: 'assist', rule_id: frontage.rule_id, rule_name: frontage.rule_name, distance_m: Math.round(frontage.distance_m * 100) / 100 } } : {}),
         },
         units: units.map((u) => ({ org: u.org, role: u.role, ruleId: u.ruleId, ruleName: u.ruleName })),
-        frontage,
-      })
-      if (config.settings.autoAcceptChannels.includes(channel)) {
-        const row = await lockCase(tx, created.id)
-        if (row) await this.applyChecked(tx, row, 'accept', {}, SYSTEM_ACTOR, config, now)
-        return { kind: 'created' as const, caseId: created.id, reportId: created.report_id, row: null }
       }
-      // What was written, as a read would return it: no query to answer.
-      const row: CaseRow = {
-        ...EMPTY_ROW, id: created.id, matter_code: matter.code, matter_name: matter.name, channel, description, address: input.address ?? null,
+      return { n, units, c }
+    }
+    /** What was written, as a read would return it: no query to answer. */
+    const createdRow = (id: number, d: ReturnType<typeof draft>): CaseRow => {
+      const facility = d.n.facility
+      return {
+        ...EMPTY_ROW, id, matter_code: matter.code, matter_name: matter.name, channel, description, address: input.address ?? null,
         lon: at.lon, lat: at.lat, cell_code: info.code, community_code: info.community.code, community_name: info.community.name,
         subdistrict_code: info.subdistrict.code, subdistrict_name: info.subdistrict.name, district_code: info.district.code, grid_version: snapshot.version,
         facility_id: facility?.id ?? null, facility_owner: facility?.owner ?? null, facility_owner_name: config.orgName(facility?.owner ?? null),
         facility_maintainer: facility?.maintainer ?? null, facility_distance_m: facility?.distance_m ?? null, reporter_id: reporterId,
-        reported_at: now, last_reported_at: now, updated_at: now, accept_due_at: c.dueAt, stage: 'accept', clock_started_at: now,
-        clock_limit_minutes: c.limitMinutes, clock_basis: c.basis, warn_at: c.warnAt, due_at: c.dueAt,
-        units: units.map((u) => ({ org: u.org, name: config.orgName(u.org) ?? u.org, role: u.role, state: 'planned', rule_id: u.ruleId, rule_name: u.ruleName, assigned_at: now.toISOString() })),
+        reported_at: now, last_reported_at: now, updated_at: now, accept_due_at: d.c.dueAt, stage: 'accept', clock_started_at: now,
+        clock_limit_minutes: d.c.limitMinutes, clock_basis: d.c.basis, warn_at: d.c.warnAt, due_at: d.c.dueAt,
+        units: d.units.map((u) => ({ org: u.org, name: config.orgName(u.org) ?? u.org, role: u.role, state: 'planned', rule_id: u.ruleId, rule_name: u.ruleName, assigned_at: now.toISOString() })),
       }
-      return { kind: 'created' as const, caseId: created.id, reportId: created.report_id, row }
-    }, { advisoryLocks: [...new Set(locks)].sort() })
+    }
+    const replayOf = (r: { case_id: number; report_id: number; created_case: boolean; request_hash: string | null }): Outcome => {
+      if (r.request_hash !== hash) {
+        throw fail(422, 'idempotency_key_reused', 'this Idempotency-Key was used for a different request', { field: 'headers.idempotency-key', case_id: r.case_id })
+      }
+      return { kind: 'replay', caseId: r.case_id, reportId: r.report_id, created: r.created_case }
+    }
+    const missingPhotos = (missing: string[]): AppError => fail(422, 'unknown_photo', `${missing.length} photo(s) were not uploaded: POST them to /api/photos first`, { field: 'body.photos', missing })
+
+    let outcome: Outcome
+    if (!input.facility_id && !autoAccept && (fromIndex !== undefined || !subclass)) {
+      // Everything decided before the look-up (the component from the index, or none): one
+      // statement, its own transaction (migration 013) — one round trip instead of four.
+      const facility: FacilityMatch | null = fromIndex
+        ? { id: fromIndex.id, subclass: fromIndex.subclass, owner: fromIndex.owner, maintainer: fromIndex.maintainer, status: fromIndex.status, distance_m: fromIndex.distanceM ?? 0 }
+        : null
+      const d = draft(facility && facility.distance_m <= tolerance ? facility : null)
+      const r = await intakeAtOnce(this.deps.db, sortedLocks, radius, since, d.n)
+      if (r.kind === 'replay') outcome = replayOf(r)
+      else if (r.kind === 'missing_photos') throw missingPhotos(r.missing)
+      else if (r.kind === 'linked') outcome = { kind: 'linked', caseId: r.case_id, reportId: r.report_id, distance: r.distance_m }
+      else outcome = { kind: 'created', caseId: r.case_id, reportId: r.report_id, row: createdRow(r.case_id, d) }
+    } else {
+      outcome = await this.deps.db.transaction(async (tx): Promise<Outcome> => {
+        const found = await lookup(tx, {
+          reporterId, idempotencyKey, photos, matterStd, lon: at.lon, lat: at.lat, duplicateRadiusM: radius, duplicateSince: since,
+          subclass: fromIndex === undefined ? subclass : null, facilityPlaneRadius: planeRadius(at.lat, tolerance), facilityId: input.facility_id ?? null,
+          frontageMatter: matter.code,
+        })
+        if (found.replay) return replayOf(found.replay)
+        const missing = photos.filter((p) => !found.photos_found.includes(p))
+        if (missing.length) throw missingPhotos(missing)
+        let facility: FacilityMatch | null = fromIndex === undefined ? found.facility
+          : fromIndex && { id: fromIndex.id, subclass: fromIndex.subclass, owner: fromIndex.owner, maintainer: fromIndex.maintainer, status: fromIndex.status, distance_m: fromIndex.distanceM ?? 0 }
+        if (input.facility_id) {
+          if (!facility) throw fail(422, 'unknown_facility', `no component ${input.facility_id}`, { field: 'body.facility_id' })
+          if (facility.subclass !== subclass) throw fail(422, 'facility_mismatch', `component ${facility.id} is a ${facility.subclass}, the matter is about ${subclass}`, { field: 'body.facility_id' })
+          if (facility.distance_m > NAMED_FACILITY_MAX_M) throw fail(422, 'facility_too_far', `component ${facility.id} is ${Math.round(facility.distance_m)} m from the point`, { field: 'body.facility_id' })
+        } else if (facility && facility.distance_m > tolerance) {
+          facility = null
+        }
+        if (found.duplicate) {
+          const linked = await linkReport(tx, {
+            caseId: found.duplicate.id, at: now, channel, reporterId, contactName: contact.name ?? null, contactPhone: contact.phone ?? null,
+            contactEmail: contact.email ?? null, description, address: input.address ?? null, lon: at.lon, lat: at.lat,
+            inputLon: at.inLon, inputLat: at.inLat, inputCrs: at.crs, photos, distanceM: found.duplicate.distance_m,
+            idempotencyKey, requestHash: hash, actorRole: role, actorOrg: actor.org,
+          })
+          return { kind: 'linked', caseId: found.duplicate.id, reportId: linked.report_id, distance: found.duplicate.distance_m }
+        }
+        const d = draft(facility)
+        // 门前三包: a street matter on a unit's frontage goes to that unit as well (an assist unit of its own table, with the rule).
+        const frontage = found.frontage
+        if (frontage) {
+          d.n.eventData.frontage = { unit_id: frontage.unit_id, name: frontage.name, role: 'assist', rule_id: frontage.rule_id, rule_name: frontage.rule_name, distance_m: Math.round(frontage.distance_m * 100) / 100 }
+        }
+        const created = await insertCase(tx, { ...d.n, frontage })
+        if (autoAccept) {
+          const row = await lockCase(tx, created.id)
+          if (row) await this.applyChecked(tx, row, 'accept', {}, SYSTEM_ACTOR, config, now)
+          return { kind: 'created', caseId: created.id, reportId: created.report_id, row: null }
+        }
+        return { kind: 'created', caseId: created.id, reportId: created.report_id, row: createdRow(created.id, d) }
+      }, { advisoryLocks: sortedLocks })
+    }
 
     const row = outcome.kind === 'created' && outcome.row ? outcome.row : await this.queries.get(outcome.caseId, { kind: 'all' })
     if (!row) throw new Error(`case ${outcome.caseId} vanished`)

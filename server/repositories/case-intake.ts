@@ -227,3 +227,32 @@ export async function linkReport(tx: Queryable, l: LinkedReport): Promise<{ repo
     l.lon, l.lat, l.inputLon, l.inputLat, l.inputCrs, l.photos, l.distanceM, l.idempotencyKey, l.requestHash, l.actorRole, l.actorOrg,
   ], { prepare: true })).rows[0]
 }
+
+/** What intake_case (migration 013) answered. */
+export type AtOnceResult =
+  | { kind: 'replay'; case_id: number; request_hash: string | null; created_case: boolean; report_id: number }
+  | { kind: 'missing_photos'; missing: string[] }
+  | { kind: 'linked'; case_id: number; report_id: number; distance_m: number }
+  | { kind: 'created'; case_id: number; report_id: number }
+
+const INTAKE_AT_ONCE = `SELECT intake_case(${Array.from({ length: 41 }, (_, i) => `$${i + 1}`).join(', ')}) AS r`
+
+/**
+ * The whole intake in one statement and its own transaction: locks, look-up, then a
+ * link or a new case (migration 013). For a report whose component and routing are
+ * known before the look-up (`n.facility` decided, `n.units` routed); `locks` sorted,
+ * empty on the embedded database. `n.frontage` is found by the function, not passed.
+ */
+export async function intakeAtOnce(db: Queryable, locks: readonly string[], radiusM: number, since: Date, n: Omit<NewCase, 'frontage'>): Promise<AtOnceResult> {
+  const f = n.facility
+  return (await db.query<{ r: AtOnceResult }>(INTAKE_AT_ONCE, [
+    locks, n.reporterId, n.idempotencyKey, n.requestHash, n.photos,
+    n.matterCode, n.matterStd, n.lon, n.lat, radiusM, since,
+    n.channel, n.description, n.address, n.cell, n.community, n.subdistrict, n.district,
+    n.gridVersion, f?.id ?? null, f?.owner ?? null, f?.maintainer ?? null, f ? f.distance_m : null,
+    n.at, n.acceptDueAt, n.limitMinutes, n.basis, n.warnAt,
+    n.contactName, n.contactPhone, n.contactEmail, n.inputLon, n.inputLat, n.inputCrs,
+    n.actorRole, n.actorOrg, JSON.stringify(n.eventData),
+    n.units.map((u) => u.org), n.units.map((u) => u.role), n.units.map((u) => u.ruleId), n.units.map((u) => u.ruleName),
+  ], { prepare: true })).rows[0].r
+}
