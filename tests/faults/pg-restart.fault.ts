@@ -141,8 +141,18 @@ const strays = (await c.query<{ n: number }>(`SELECT count(*)::int AS n FROM cas
 const outage = health.filter((h) => h.status !== 200)
 const summary = { acknowledged: acknowledged.size, before_restart: before, stored: stored.length, duplicated, lost, wrong_case: wrongCase, half_written: halfWritten,
   unacknowledged_but_stored: strays, attempts, retries: retried, client_errors: Object.fromEntries(statuses), restart_ms: [tRestart, tBack], health_non_200: outage.length, health_statuses: [...new Set(outage.map((h) => h.status))] }
-t.comment(JSON.stringify(summary))
+// Everything awaited is in before the assertions: tap ends a test that has a teardown on its own
+// once it sits idle for two timer ticks after an assertion, so an await between assertions races it.
+// The change listener (server/plugins/cluster.ts) lost its LISTEN connection with the restart and makes it again,
+// backing off 0.5 s doubling to 30 s while PostgreSQL is down: within that bound after it is back.
+let listener: { listener: string; reconnects: number } | undefined
+for (let i = 0; i < 350; i++) {
+  listener = ((await (await fetch(`${base}/healthz`)).json()) as { cluster?: { listener: string; reconnects: number } }).cluster
+  if (listener?.listener === 'listening' && listener.reconnects > 0) break
+  await sleep(100)
+}
 
+t.comment(JSON.stringify(summary))
 t.ok(acknowledged.size > before, `intakes went on after the restart (${before} → ${acknowledged.size})`)
 t.equal(lost, 0, 'no acknowledged report lost')
 t.equal(duplicated, 0, 'none stored twice')
@@ -154,13 +164,5 @@ t.ok(retried > 0 && (statuses.get(503) ?? 0) > 0, 'clients saw the outage as 503
 t.notOk(statuses.has(500), 'no 500 during the outage')
 t.notMatch(serverLog, /"level":(50|60).*unhandled error/, 'no unhandled errors in the server log')
 
-// The change listener (server/plugins/cluster.ts) lost its LISTEN connection with the restart and makes it again,
-// backing off 0.5 s doubling to 30 s while PostgreSQL is down: within that bound after it is back.
-let listener: { listener: string; reconnects: number } | undefined
-for (let i = 0; i < 350; i++) {
-  listener = ((await (await fetch(`${base}/healthz`)).json()) as { cluster?: { listener: string; reconnects: number } }).cluster
-  if (listener?.listener === 'listening' && listener.reconnects > 0) break
-  await sleep(100)
-}
 t.match(listener, { listener: 'listening' }, 'the change listener is listening again after the restart')
 t.ok((listener?.reconnects ?? 0) >= 1, `it connected again by itself (${listener?.reconnects} reconnect(s))`)
