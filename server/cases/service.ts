@@ -23,7 +23,7 @@ import { componentSubclassOf, malformedMatter, standardCode } from './matters.ts
 import { REPORT_CHANNELS, SEES_ALL, SYSTEM_ACTOR, type Actor, type Channel, type Role } from './roles.ts'
 import { applyAction, chain, type ActionInput, type CaseState, type Effect, type UnitChoice } from './transition.ts'
 import { caseView, clockOf, type CaseView } from './view.ts'
-import { insertCase, intakeAtOnce, linkReport, lookup, type FacilityMatch, type NewCase } from '../repositories/case-intake.ts'
+import { findComponent, intakeCase, type FacilityMatch, type IntakeCaseResult, type NewCase } from '../repositories/case-intake.ts'
 import { applyEffect, existingPhotos, lockCase } from '../repositories/case-transitions.ts'
 import { CaseQueries, type CaseFilter, type CaseRow, type Scope } from '../repositories/case-queries.ts'
 
@@ -256,7 +256,7 @@ export class CaseService {
     const autoAccept = config.settings.autoAcceptChannels.includes(channel)
 
     /** The new case's columns, its routing and its clock, once the component is known. */
-    const draft = (facility: FacilityMatch | null): { n: Omit<NewCase, 'frontage'>; units: RoutedUnit[]; c: ReturnType<typeof startClock> } => {
+    const draft = (facility: FacilityMatch | null): { n: NewCase; units: RoutedUnit[]; c: ReturnType<typeof startClock> } => {
       const routing = route(config.rules, {
         matterCode: matter.code, subdistrictCode: info.subdistrict.code, channel,
         cellUnit: info.responsibleUnits[0]?.uscc ?? '', commandCentre: config.commandCentreOf(info.subdistrict.code),
@@ -264,7 +264,7 @@ export class CaseService {
       })
       const units: RoutedUnit[] = routing.lead ? [routing.lead, ...routing.assists] : routing.assists
       const c = startClock('accept', config.limit(matter.code, 'accept'), now, config.calendar)
-      const n: Omit<NewCase, 'frontage'> = {
+      const n: NewCase = {
         matterCode: matter.code, matterStd, channel, description, address: input.address ?? null, lon: at.lon, lat: at.lat,
         cell: info.code, community: info.community.code, subdistrict: info.subdistrict.code, district: info.district.code,
         gridVersion: snapshot.version, facility, reporterId, at: now, acceptDueAt: c.dueAt as Date, limitMinutes: c.limitMinutes as number,
@@ -301,31 +301,30 @@ export class CaseService {
     }
     const missingPhotos = (missing: string[]): AppError => fail(422, 'unknown_photo', `${missing.length} photo(s) were not uploaded: POST them to /api/photos first`, { field: 'body.photos', missing })
 
+    /** What intake_case answered, as an outcome; `row` when nothing after the call changes the case. */
+    const outcomeOf = (r: IntakeCaseResult, d: ReturnType<typeof draft>, row: boolean): Outcome => {
+      if (r.kind === 'replay') return replayOf(r)
+      if (r.kind === 'missing_photos') throw missingPhotos(r.missing)
+      if (r.kind === 'linked') return { kind: 'linked', caseId: r.case_id, reportId: r.report_id, distance: r.distance_m }
+      return { kind: 'created', caseId: r.case_id, reportId: r.report_id, row: row ? createdRow(r.case_id, d) : null }
+    }
+    const indexed: FacilityMatch | null = fromIndex
+      ? { id: fromIndex.id, subclass: fromIndex.subclass, owner: fromIndex.owner, maintainer: fromIndex.maintainer, status: fromIndex.status, distance_m: fromIndex.distanceM ?? 0 }
+      : null
+
     let outcome: Outcome
     if (!input.facility_id && !autoAccept && (fromIndex !== undefined || !subclass)) {
-      // Everything decided before the look-up (the component from the index, or none): one
-      // statement, its own transaction (migration 013) — one round trip instead of four.
-      const facility: FacilityMatch | null = fromIndex
-        ? { id: fromIndex.id, subclass: fromIndex.subclass, owner: fromIndex.owner, maintainer: fromIndex.maintainer, status: fromIndex.status, distance_m: fromIndex.distanceM ?? 0 }
-        : null
-      const d = draft(facility && facility.distance_m <= tolerance ? facility : null)
-      const r = await intakeAtOnce(this.deps.db, sortedLocks, radius, since, d.n)
-      if (r.kind === 'replay') outcome = replayOf(r)
-      else if (r.kind === 'missing_photos') throw missingPhotos(r.missing)
-      else if (r.kind === 'linked') outcome = { kind: 'linked', caseId: r.case_id, reportId: r.report_id, distance: r.distance_m }
-      else outcome = { kind: 'created', caseId: r.case_id, reportId: r.report_id, row: createdRow(r.case_id, d) }
+      // Everything decided before the call (the component from the index, or none): intake_case
+      // is its own transaction — one round trip.
+      const d = draft(indexed && indexed.distance_m <= tolerance ? indexed : null)
+      outcome = outcomeOf(await intakeCase(this.deps.db, sortedLocks, radius, since, d.n), d, true)
     } else {
+      // A named component, a component to find before the index is built, or a channel whose cases are
+      // accepted at once: the same statement inside a transaction that does the rest.
       outcome = await this.deps.db.transaction(async (tx): Promise<Outcome> => {
-        const found = await lookup(tx, {
-          reporterId, idempotencyKey, photos, matterStd, lon: at.lon, lat: at.lat, duplicateRadiusM: radius, duplicateSince: since,
-          subclass: fromIndex === undefined ? subclass : null, facilityPlaneRadius: planeRadius(at.lat, tolerance), facilityId: input.facility_id ?? null,
-          frontageMatter: matter.code,
-        })
-        if (found.replay) return replayOf(found.replay)
-        const missing = photos.filter((p) => !found.photos_found.includes(p))
-        if (missing.length) throw missingPhotos(missing)
-        let facility: FacilityMatch | null = fromIndex === undefined ? found.facility
-          : fromIndex && { id: fromIndex.id, subclass: fromIndex.subclass, owner: fromIndex.owner, maintainer: fromIndex.maintainer, status: fromIndex.status, distance_m: fromIndex.distanceM ?? 0 }
+        let facility = input.facility_id ? await findComponent(tx, at.lon, at.lat, { facilityId: input.facility_id })
+          : fromIndex === undefined && subclass ? await findComponent(tx, at.lon, at.lat, { subclass, planeRadius: planeRadius(at.lat, tolerance) })
+            : indexed
         if (input.facility_id) {
           if (!facility) throw fail(422, 'unknown_facility', `no component ${input.facility_id}`, { field: 'body.facility_id' })
           if (facility.subclass !== subclass) throw fail(422, 'facility_mismatch', `component ${facility.id} is a ${facility.subclass}, the matter is about ${subclass}`, { field: 'body.facility_id' })
@@ -333,29 +332,14 @@ export class CaseService {
         } else if (facility && facility.distance_m > tolerance) {
           facility = null
         }
-        if (found.duplicate) {
-          const linked = await linkReport(tx, {
-            caseId: found.duplicate.id, at: now, channel, reporterId, contactName: contact.name ?? null, contactPhone: contact.phone ?? null,
-            contactEmail: contact.email ?? null, description, address: input.address ?? null, lon: at.lon, lat: at.lat,
-            inputLon: at.inLon, inputLat: at.inLat, inputCrs: at.crs, photos, distanceM: found.duplicate.distance_m,
-            idempotencyKey, requestHash: hash, actorRole: role, actorOrg: actor.org,
-          })
-          return { kind: 'linked', caseId: found.duplicate.id, reportId: linked.report_id, distance: found.duplicate.distance_m }
-        }
         const d = draft(facility)
-        // 门前三包: a street matter on a unit's frontage goes to that unit as well (an assist unit of its own table, with the rule).
-        const frontage = found.frontage
-        if (frontage) {
-          d.n.eventData.frontage = { unit_id: frontage.unit_id, name: frontage.name, role: 'assist', rule_id: frontage.rule_id, rule_name: frontage.rule_name, distance_m: Math.round(frontage.distance_m * 100) / 100 }
-        }
-        const created = await insertCase(tx, { ...d.n, frontage })
-        if (autoAccept) {
-          const row = await lockCase(tx, created.id)
+        const out = outcomeOf(await intakeCase(tx, sortedLocks, radius, since, d.n), d, !autoAccept)
+        if (out.kind === 'created' && autoAccept) {
+          const row = await lockCase(tx, out.caseId)
           if (row) await this.applyChecked(tx, row, 'accept', {}, SYSTEM_ACTOR, config, now)
-          return { kind: 'created', caseId: created.id, reportId: created.report_id, row: null }
         }
-        return { kind: 'created', caseId: created.id, reportId: created.report_id, row: createdRow(created.id, d) }
-      }, { advisoryLocks: sortedLocks })
+        return out
+      })
     }
 
     const row = outcome.kind === 'created' && outcome.row ? outcome.row : await this.queries.get(outcome.caseId, { kind: 'all' })

@@ -22,7 +22,8 @@ export interface FrontageMatch {
  * The nearest active unit within the first matching rule's tolerance of the point,
  * for a matter the rules give to frontage units, as a query giving one JSON object
  * (or none). `matter` and `point` are SQL text: a parameter placeholder and a
- * geometry expression of the caller's. Intake runs it inside its lookup.
+ * geometry expression of the caller's. Intake's own match is the same query in
+ * intake_case() (migration 013).
  */
 export function FRONTAGE_MATCH_JSON(matter: string, point: string): string {
   return `SELECT json_build_object('unit_id', u.id, 'name', u.name, 'uscc', trim(u.uscc), 'rule_id', r.id, 'rule_name', r.name,
