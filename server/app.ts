@@ -41,6 +41,7 @@ import frontageRoutes from './routes/frontage.ts'
 import indicatorRoutes from './routes/indicators.ts'
 import evaluationRoutes from './routes/evaluation.ts'
 import cluster from './plugins/cluster.ts'
+import { databaseRateLimitStore } from './db/rate-limit-store.ts'
 
 /** What a grid-change listener is told. */
 export interface GridChange {
@@ -94,9 +95,13 @@ export const app = fp(async function wangge(instance: FastifyInstance, opts: App
   // Before any route: closes every non-public route, adds security headers and CORS, audits writes.
   await instance.register(doors, { corsOrigins: opts.config.corsOrigins, basemapOrigins: opts.config.basemapOrigins })
   await instance.register(audit)
-  // Limits only where a route asks (config.rateLimit): public reporting and guests' intake.
+  // Limits only where a route asks (config.rateLimit): public reporting and guests' intake. The counters
+  // are in the database, so every process on it counts against the same limits (migration 014); if the
+  // database cannot count, the request goes on and meets the database's own error where it writes.
   await instance.register(rateLimit, {
     global: false,
+    store: databaseRateLimitStore(instance.db),
+    skipOnError: true,
     errorResponseBuilder: (_req, ctx) => new AppError(429, 'rate_limited', `too many requests: try again in ${ctx.after}`, { retry_after_s: Math.ceil(ctx.ttl / 1000), limit: ctx.max }),
   })
   await instance.register(geocoderPlugin, { toleranceM: opts.config.snapToleranceM, warmLater: opts.backgroundIndexes })
@@ -109,7 +114,7 @@ export const app = fp(async function wangge(instance: FastifyInstance, opts: App
   await instance.register(geocodeRoutes)
   await instance.register(casesPlugin)
   await instance.register(caseRoutes, { residentReportsPerHour: opts.config.residentReportsPerHour })
-  await instance.register(publicRoutes, { guestsPerHour: opts.config.guestsPerHour })
+  await instance.register(publicRoutes, { guestsPerHour: opts.config.guestsPerHour, secret: opts.config.secret })
   await instance.register(mobileAppRoutes)
   await instance.register(caseConfigRoutes)
   await instance.register(photoRoutes)

@@ -20,6 +20,8 @@ export interface Config {
   bodyLimit: number
   residentReportsPerHour: number
   guestsPerHour: number
+  /** HMAC key of the public human check (WANGGE_SECRET); null: drawn at random by each process. */
+  secret: string | null
   statementTimeoutMs: number
   /** Points this close outside the district snap to the nearest cell, metres. */
   snapToleranceM: number
@@ -100,6 +102,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     residentReportsPerHour: int(env, 'WANGGE_RESIDENT_REPORTS_PER_HOUR', 30, 1, 100_000),
     // Guest accounts per address per hour (POST /api/public/guest).
     guestsPerHour: int(env, 'WANGGE_GUESTS_PER_HOUR', 5, 1, 100_000),
+    // Several processes must share it, or a question asked at one cannot be answered at another.
+    secret: env.WANGGE_SECRET || null,
     // None: the web client is served from the API's own origin, so no other site needs to call it.
     corsOrigins: origins(env, 'WANGGE_CORS_ORIGINS'),
     // None: the map has no remote base map unless an operator names the tile server's origin here

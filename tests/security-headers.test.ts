@@ -99,7 +99,8 @@ t.test('no secrets in the code: only the demo tokens, derived and marked as such
   }
   t.ok(scanned > 100, `${scanned} files scanned`)
   const publicTs = readFileSync('server/routes/public.ts', 'utf8')
-  t.match(publicTs, /process\.env\.WANGGE_SECRET \?\? randomBytes/, 'the guest check\'s key comes from the environment or is drawn at start')
+  t.match(publicTs, /opts\.secret \?\? randomBytes/, 'the guest check\'s key comes from the configuration or is drawn at start')
+  t.match(readFileSync('server/config.ts', 'utf8'), /secret: env\.WANGGE_SECRET \|\| null/, 'and the configuration takes it from the environment only')
   const r = await app.inject({ url: '/api/me', headers: auth('admin') })
   t.equal(r.statusCode, 401, 'the empty database has no demo users: their tokens open nothing there')
 })

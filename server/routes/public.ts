@@ -7,11 +7,15 @@
  * only its own cases. Nothing here bypasses the case loop's checks.
  *
  * Doors: the check is a signed, expiring, single-use arithmetic question
- * (stateless but for the used nonces, kept until they expire); guest accounts
- * are limited per address, and a guest's reports per account
- * (`config.rateLimit` on /api/cases, server/routes/cases.ts). A restart
- * forgets outstanding questions (the secret is drawn at start unless
- * WANGGE_SECRET is set); a phone simply asks again.
+ * (stateless but for the used nonces, kept in the database until their
+ * question expires, so a question answered at one server process cannot be
+ * answered again at another: migration 014); guest accounts are limited per
+ * address, and a guest's reports per account (`config.rateLimit` on
+ * /api/cases, server/routes/cases.ts), counted in the database too. The key
+ * that signs the questions is WANGGE_SECRET — the same on every process —
+ * or, when it is not set, drawn by each process at start: then a restart
+ * forgets outstanding questions (a phone simply asks again), and several
+ * processes cannot check each other's.
  */
 import { createHmac, randomBytes, randomInt, timingSafeEqual } from 'node:crypto'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
@@ -21,8 +25,8 @@ import { ErrorSchema, errorResponses } from '../schemas.ts'
 import { newToken } from '../repositories/case-users.ts'
 
 export interface PublicRoutesOptions {
-  /** HMAC key of the questions; random per process when not given. */
-  secret?: string
+  /** HMAC key of the questions (WANGGE_SECRET); random per process when null or not given. */
+  secret?: string | null
   /** Guest accounts per address per hour. */
   guestsPerHour?: number
   /** Questions per address per minute. */
@@ -37,11 +41,9 @@ interface Payload { n: string; exp: number; h: string }
 const b64 = (b: Buffer | string): string => Buffer.from(b).toString('base64url')
 
 const routes: FastifyPluginAsyncTypebox<PublicRoutesOptions> = async (app, opts) => {
-  const secret = opts.secret ?? process.env.WANGGE_SECRET ?? randomBytes(32).toString('hex')
+  const secret = opts.secret ?? randomBytes(32).toString('hex')
   const ttl = opts.challengeTtlMs ?? 10 * 60_000
   const now = opts.now ?? Date.now
-  /** Nonces answered, until their question expires: a question is good once. */
-  const used = new Map<string, number>()
   const sign = (s: string): string => createHmac('sha256', secret).update(s).digest('base64url')
   const answerHash = (nonce: string, answer: number): string => createHmac('sha256', secret).update(`${nonce}:${answer}`).digest('base64url')
 
@@ -100,10 +102,14 @@ const routes: FastifyPluginAsyncTypebox<PublicRoutesOptions> = async (app, opts)
       throw new AppError(422, 'invalid_challenge', 'the challenge cannot be read', { field: 'body.challenge' })
     }
     const t = now()
-    for (const [n, exp] of used) if (exp < t) used.delete(n)
+    if (typeof p.exp !== 'number' || typeof p.n !== 'string' || typeof p.h !== 'string') {
+      throw new AppError(422, 'invalid_challenge', 'the challenge cannot be read', { field: 'body.challenge' })
+    }
     if (p.exp < t) throw new AppError(422, 'challenge_expired', 'the question expired: ask for a new one', { field: 'body.challenge' })
-    if (used.has(p.n)) throw new AppError(422, 'challenge_used', 'this question was answered already: ask for a new one', { field: 'body.challenge' })
-    used.set(p.n, p.exp)
+    // A question is good once, on every process: the first answer (right or wrong) uses it up.
+    const fresh = await app.db.query(`WITH gone AS (DELETE FROM used_challenges WHERE expires_at < $3)
+      INSERT INTO used_challenges (nonce, expires_at) VALUES ($1, $2) ON CONFLICT (nonce) DO NOTHING RETURNING 1`, [p.n, new Date(p.exp), new Date(t)])
+    if (fresh.rows.length === 0) throw new AppError(422, 'challenge_used', 'this question was answered already: ask for a new one', { field: 'body.challenge' })
     if (answerHash(p.n, req.body.answer) !== p.h) {
       throw new AppError(422, 'human_check_failed', 'the answer is not right: ask for a new question', { field: 'body.answer' })
     }
