@@ -964,8 +964,96 @@ async function run(c: Ctx): Promise<void> {
     await p.locator('[data-testid="planner-discard"]').click()
     await p.locator('[data-testid="planner-no-draft"]').waitFor({ timeout: 15_000 })
     equal((await draftOps(draftId)).status, 'discarded', 'the draft after discarding')
-    await (await plannerTab()).context.close()
   }, 300_000)
+
+  await h.check('planner view: regenerate a cell\'s community at a given area in H3 hexagons, validate, preview and commit', async () => {
+    // A community of 8–20 cells that the checks above left alone; its largest cell with components and open cases is the one clicked.
+    const k = (await db.query<PlannerCell & { community: string; subdistrict: string }>(`WITH m AS (
+        SELECT m.code, m.subdistrict_code FROM communities m JOIN cells c ON c.community_code = m.code
+        WHERE m.code <> ALL($1::text[]) AND m.area_m2 IS NOT NULL GROUP BY m.code HAVING count(*) BETWEEN 8 AND 20
+      ), k AS (
+        SELECT DISTINCT ON (m.code) m.code AS community, m.subdistrict_code AS subdistrict, c.code, c.geom, ST_PointOnSurface(c.geom) AS p
+        FROM m JOIN cells c ON c.community_code = m.code
+        WHERE EXISTS (SELECT 1 FROM facilities f WHERE f.cell_code = c.code) AND EXISTS (SELECT 1 FROM cases x WHERE x.is_open AND x.cell_code = c.code)
+        ORDER BY m.code, c.area_m2 DESC
+      )
+      SELECT community, subdistrict, code, ST_X(p) AS x, ST_Y(p) AS y, ST_XMin(geom) AS xmin, ST_YMin(geom) AS ymin, ST_XMax(geom) AS xmax, ST_YMax(geom) AS ymax, ST_Area(geom::geography) AS area
+      FROM k ORDER BY community LIMIT 1`, [candidates.map((x) => x.code.slice(0, 12))])).rows[0]
+    assert(k, 'no community to regenerate in the fixture')
+    const row = (await getJSON<{ code: string; area_m2: number; cells: number }[]>(`${base}/api/communities?subdistrict=${k.subdistrict}`)).find((r) => r.code === k.community)
+    assert(row, `community ${k.community} is not listed`)
+    const mean = row.area_m2 / row.cells
+    const target = Math.round((1.5 * mean) / 100) * 100
+    const old = (await db.query<{ code: string }>('SELECT code FROM cells WHERE community_code = $1 ORDER BY code', [k.community])).rows.map((r) => r.code)
+
+    const { page: p } = await plannerTab()
+    // Run on its own (--only regenerate), the tab is new: open the planner view and sign in.
+    if (await p.locator('[data-testid="planner-draft"], [data-testid="planner-no-draft"]').count() === 0) {
+      await p.goto(`${base}/#view=planner&lang=zh`, { waitUntil: 'domcontentloaded' })
+      await waitReady(p)
+      await signIn(p, 'planner')
+      await p.locator('[data-testid="planner-pick"]').waitFor({ timeout: 10_000 })
+    }
+    const draft = p.locator('[data-testid="planner-draft"]')
+    const opsBefore = await draft.count() ? Number(await draft.getAttribute('data-operations')) : 0
+    await selectCell(p, k)
+
+    // The form: the target defaults to the community's mean cell area, rounded to 100 m²; out of bounds it cannot be sent.
+    await p.locator('[data-testid="planner-regenerate"]').click()
+    const area = p.locator('[data-testid="planner-regen-area"]')
+    await p.waitForFunction(() => (document.querySelector('[data-testid="planner-regen-area"]') as HTMLInputElement | null)?.value, null, { timeout: 15_000 })
+    equal(await area.inputValue(), String(Math.round(mean / 100) * 100), 'default target area (the community\'s mean cell area, rounded)')
+    assert((await p.locator('[data-testid="planner-regen-hint"]').textContent())?.includes(k.community), 'the form does not name the community')
+    await area.fill('100')
+    assert(await p.locator('[data-testid="planner-regen-send"]').isDisabled(), 'a target of 100 m² can be sent')
+    assert(await p.locator('[data-testid="planner-regen-range"]').isVisible(), 'the bounds are not shown for 100 m²')
+    await area.fill(String(target))
+    await p.locator('[data-testid="planner-regen-shape"]').selectOption('h3')
+    await p.screenshot({ path: join(ARTIFACTS, 'planner-regenerate-form-1366x768.png') })
+    await p.locator('[data-testid="planner-regen-send"]').click()
+
+    // The operation goes to the draft, listed by its community and shape.
+    await p.waitForFunction((n) => document.querySelector('[data-testid="planner-draft"]')?.getAttribute('data-operations') === String(n), opsBefore + 1, { timeout: 60_000 })
+    const draftId = Number(await draft.getAttribute('data-changeset'))
+    const op = await p.locator('[data-testid="planner-op"]').last().textContent()
+    assert(op?.includes(k.community) && op.includes('H3'), `the operation does not name the community and H3: ${op}`)
+    const drafted = await draftOps(draftId)
+    equal(drafted.operations, opsBefore + 1, 'operations in the draft')
+    equal(JSON.stringify([...drafted.summary.retired].sort()), JSON.stringify(old), 'the draft retires every cell of the community')
+    assert(drafted.summary.added.length > 0 && drafted.summary.added.every((x) => x.startsWith(k.community)), `new cells of the community: ${drafted.summary.added.join(', ')}`)
+
+    await p.locator('[data-testid="planner-validate"]').click()
+    const validation = p.locator('[data-testid="planner-validation"]')
+    await validation.waitFor({ timeout: 60_000 })
+    equal(await validation.getAttribute('data-valid'), 'true', `validation (${(await p.locator('[data-testid="planner-problem"]').allTextContents()).slice(0, 5).join(' | ')})`)
+
+    await p.locator('[data-testid="planner-preview"]').click()
+    const added = p.locator('[data-testid="preview-added"]')
+    await added.waitFor({ timeout: 60_000 })
+    equal(Number(await added.getAttribute('data-count')), drafted.summary.added.length, 'new cells in the preview')
+    equal(JSON.stringify((await p.locator('[data-testid="preview-retired"] code').allTextContents()).sort()), JSON.stringify(old), 'retired cells in the preview')
+    const areaRows = await p.locator('[data-testid="preview-areas"] tbody tr').count()
+    assert(areaRows >= old.length + drafted.summary.added.length, `${areaRows} rows of areas for ${old.length} old and ${drafted.summary.added.length} new cells`)
+    await idle(p)
+    await p.screenshot({ path: join(ARTIFACTS, 'planner-regenerate-preview-1366x768.png') })
+
+    await p.locator('[data-testid="planner-commit"]').click()
+    const done = p.locator('[data-testid="planner-committed"]')
+    await done.waitFor({ timeout: 120_000 })
+    const version = Number(await done.getAttribute('data-version'))
+    const newCodes = (await p.locator('[data-testid="committed-added"] code').allTextContents()).sort()
+    equal(newCodes.length, drafted.summary.added.length, 'new cells committed')
+    equal((await db.query<{ n: number }>('SELECT count(*)::int AS n FROM cells WHERE code = ANY($1::text[])', [old])).rows[0].n, 0, 'old cells still active')
+    const made = (await db.query<{ code: string; version: number }>('SELECT code, version FROM cells WHERE community_code = $1 ORDER BY code', [k.community])).rows
+    equal(JSON.stringify(made.map((r) => [r.code, r.version])), JSON.stringify(newCodes.map((x) => [x, version])), 'the community\'s cells: the new ones, in the new version')
+    await p.waitForFunction((codes) => {
+      const drawn = new Set((window.__wangge?.map.queryRenderedFeatures({ layers: ['cells-fill'] }) ?? []).map((f) => String(f.properties.code)))
+      return codes.some((x) => drawn.has(x))
+    }, newCodes, { timeout: 30_000 }).catch(async () => {
+      throw new Error(`the map does not draw the new cells: ${(await renderedCodes(p)).filter((x) => x.startsWith(k.community)).join(', ')}`)
+    })
+  }, 300_000)
+  if (plannerPage) await (await plannerPage).context.close()
 
   await h.check('no request left the machine (every request went to 127.0.0.1)', async () => {
     const hosts = new Set(c.recorder.requests.map((u) => new URL(u).host))

@@ -61,7 +61,8 @@ export type CaseAction = 'accept' | 'dispatch' | 'void'
 export interface Api {
   cell(code: string, signal?: AbortSignal): Promise<CellFeature>
   subdistricts(signal?: AbortSignal): Promise<SubdistrictRow[]>
-  communities(signal?: AbortSignal): Promise<CommunityRow[]>
+  /** Communities with their area and cell count; of one subdistrict (9 digits) when given. */
+  communities(signal?: AbortSignal, subdistrict?: string): Promise<CommunityRow[]>
   geocode(lon: number, lat: number, crs: Crs, signal?: AbortSignal): Promise<GeocodeResult>
   geocodeAddress(address: string, signal?: AbortSignal): Promise<GeocodeResult>
   nearestFacilities(lon: number, lat: number, k: number, signal?: AbortSignal): Promise<{ facilities: FacilityHit[] }>
@@ -107,7 +108,7 @@ export function createApi(base = ''): Api {
   return {
     cell: (code, signal) => request<CellFeature>(`${base}/api/cells/${encodeURIComponent(code)}`, { signal }),
     subdistricts: (signal) => request<SubdistrictRow[]>(`${base}/api/subdistricts`, { signal }),
-    communities: (signal) => request<CommunityRow[]>(`${base}/api/communities`, { signal }),
+    communities: (signal, subdistrict) => request<CommunityRow[]>(`${base}/api/communities${subdistrict ? `?${qs({ subdistrict })}` : ''}`, { signal }),
     geocode: (lon, lat, crs, signal) => request<GeocodeResult>(`${base}/api/geocode?${qs({ lon, lat, crs })}`, { signal }),
     geocodeAddress: (address, signal) => request<GeocodeResult>(`${base}/api/geocode?${qs({ address, limit: 1 })}`, { signal }),
     nearestFacilities: (lon, lat, k, signal) => request<{ facilities: FacilityHit[] }>(`${base}/api/facilities/nearest?${qs({ lon, lat, k, max_distance: 500 })}`, { signal }),

@@ -2,7 +2,9 @@
  * The planner's view (规划): redraws the grid through a draft change set
  * (server/routes/changesets.ts). Click a cell to select it; split it by a line
  * drawn point by point on the map (double-click or 完成 sends it), or merge it
- * with a second clicked cell of its community. Each operation goes to the
+ * with a second clicked cell of its community, or regenerate the selected
+ * cell's community: all its cells replaced by squares or H3 hexagons of a
+ * target area (by default the community's mean cell area, rounded). Each operation goes to the
  * planner's draft (opened on the first one); the panel lists the draft's
  * operations, takes back the last, validates (problems with their codes and
  * fields as the API gives them, points of a problem on the map), previews
@@ -35,7 +37,35 @@ const ADDED = '#1565c0'
 const RESHAPED = '#6a1b9a'
 const PROBLEM = '#d32f2f'
 
-type Mode = 'select' | 'split' | 'merge'
+/** Target cell area bounds of regenerate, m² (the operation schema's, server/routes/changeset-schemas.ts). */
+const REGEN_MIN_M2 = 500
+const REGEN_MAX_M2 = 5_000_000
+/** The default target (the community's mean cell area) is rounded to this, m². */
+const REGEN_ROUND_M2 = 100
+
+type Mode = 'select' | 'split' | 'merge' | 'regenerate'
+type Shape = 'square' | 'h3'
+
+/** The regenerate form: the community, its cell count and mean cell area once read, the target as typed, the shape. */
+interface RegenForm {
+  community: string
+  name: string
+  loading: boolean
+  cells: number | null
+  mean: number | null
+  area: string
+  shape: Shape
+}
+
+/** The community's mean cell area rounded to REGEN_ROUND_M2 and kept within the operation's bounds. */
+const defaultTarget = (mean: number): number =>
+  Math.min(REGEN_MAX_M2, Math.max(REGEN_MIN_M2, Math.round(mean / REGEN_ROUND_M2) * REGEN_ROUND_M2))
+
+/** The typed target as a number of m², or null when it is not a number within the bounds. */
+function targetArea(text: string): number | null {
+  const v = Number(text.trim())
+  return text.trim() !== '' && Number.isFinite(v) && v >= REGEN_MIN_M2 && v <= REGEN_MAX_M2 ? v : null
+}
 
 /** An error as the API gave it: code, the field and operation it names, the message. */
 interface Refusal { code: string; message: string; field: string | null; operation: number | null; cell: string | null }
@@ -66,6 +96,7 @@ export function plannerView(ctx: AppContext): ViewModule {
   let mode: Mode = 'select'
   let line: LonLat[] = []
   let second: CellFeature | null = null
+  let regen: RegenForm | null = null
   let draft: ChangesetDetail | null = null
   let validation: Validation | null = null
   let preview: Preview | null = null
@@ -193,10 +224,11 @@ export function plannerView(ctx: AppContext): ViewModule {
     mode = m
     line = []
     second = null
+    regen = null
     // A double-click finishes a line: it must not zoom the map while drawing.
     if (m === 'split') map.doubleClickZoom.disable()
     else map.doubleClickZoom.enable()
-    map.getCanvas().style.cursor = m === 'select' ? '' : 'crosshair'
+    map.getCanvas().style.cursor = m === 'split' || m === 'merge' ? 'crosshair' : ''
   }
 
   /** The cell at a point: the geocoder's answer, then its geometry. */
@@ -221,6 +253,8 @@ export function plannerView(ctx: AppContext): ViewModule {
       } else {
         selection.set(cell)
         committed = null
+        // Another community clicked while the form is open: the form is for that one now.
+        if (mode === 'regenerate' && regen?.community !== cell.properties.community_code) openRegenerate(cell)
       }
     } catch (err) {
       if (ac.signal.aborted || (err instanceof DOMException && err.name === 'AbortError')) return
@@ -301,6 +335,43 @@ export function plannerView(ctx: AppContext): ViewModule {
     if (!cell || line.length < 2 || busy) return
     const ok = await send({ type: 'split', cell: cell.properties.code, line: { type: 'LineString', coordinates: line } })
     line = []
+    if (ok) {
+      selection.set(null)
+      setMode('select')
+    }
+    render()
+  }
+
+  /**
+   * Opens the regenerate form for the cell's community and reads the
+   * community's area and cell count (GET /api/communities of its subdistrict)
+   * for the default target: its mean cell area, rounded.
+   */
+  function openRegenerate(cell: CellFeature): void {
+    const p = cell.properties
+    const form: RegenForm = { community: p.community_code, name: p.community_name, loading: true, cells: null, mean: null, area: '', shape: regen?.shape ?? 'square' }
+    setMode('regenerate')
+    regen = form
+    render()
+    void api.communities(undefined, p.subdistrict_code).then((rows) => {
+      const row = rows.find((r) => r.code === form.community)
+      form.cells = row?.cells ?? null
+      // The community's area over its cells; without them, the selected cell's area.
+      form.mean = row && row.cells > 0 && row.area_m2 !== null ? row.area_m2 / row.cells : p.area_m2
+    }, (err: unknown) => {
+      if (regen === form) error = refusal(err)
+    }).finally(() => {
+      form.loading = false
+      if (form.area === '') form.area = String(defaultTarget(form.mean ?? p.area_m2))
+      if (regen === form) render()
+    })
+  }
+
+  async function regenerate(): Promise<void> {
+    const form = regen
+    const target = form ? targetArea(form.area) : null
+    if (!form || target === null || busy) return
+    const ok = await send({ type: 'regenerate', community: form.community, target_area_m2: target, shape: form.shape })
     if (ok) {
       selection.set(null)
       setMode('select')
@@ -427,15 +498,20 @@ export function plannerView(ctx: AppContext): ViewModule {
       tools.push(
         button('planner-split', 'planner.split', () => { setMode('split'); render() }, { primary: true }),
         button('planner-merge', 'planner.merge', () => { setMode('merge'); render() }),
+        button('planner-regenerate', 'planner.regenerate', () => openRegenerate(cell)),
         button('planner-deselect', 'planner.deselect', () => { selection.set(null); render() }))
     } else if (mode === 'split') {
       tools.push(
         button('planner-finish', 'planner.finish', () => void finishLine(), { primary: true, disabled: line.length < 2 }),
         button('planner-undo-point', 'planner.undoPoint', () => { line = line.slice(0, -1); render() }, { disabled: !line.length }),
         button('planner-cancel', 'planner.cancel', () => { setMode('select'); render() }))
-    } else {
+    } else if (mode === 'merge') {
       tools.push(
         button('planner-merge-send', 'planner.mergeSend', () => void mergeWithSecond(), { primary: true, disabled: !second }),
+        button('planner-cancel', 'planner.cancel', () => { setMode('select'); render() }))
+    } else {
+      tools.push(
+        button('planner-regen-send', 'planner.regenSend', () => void regenerate(), { primary: true, disabled: !regen || targetArea(regen.area) === null }),
         button('planner-cancel', 'planner.cancel', () => { setMode('select'); render() }))
     }
     return h('div', { class: 'result', 'data-testid': 'planner-selected' },
@@ -447,7 +523,40 @@ export function plannerView(ctx: AppContext): ViewModule {
         second ? h('dd', {}, h('code', { 'data-testid': 'planner-second' }, second.properties.code), ' ', h('small', {}, second.properties.community_name)) : null),
       mode === 'split' ? h('p', { class: 'note', 'data-testid': 'planner-drawing' }, t('planner.drawHint', { points: line.length })) : null,
       mode === 'merge' ? h('p', { class: 'note' }, t('planner.mergeHint')) : null,
+      mode === 'regenerate' && regen ? regenView(regen) : null,
       h('div', { class: 'buttons' }, ...tools))
+  }
+
+  /** The target area (the community's mean cell area, rounded, until the planner types another) and the shape. */
+  function regenView(form: RegenForm): HTMLElement {
+    const outOfRange = (): boolean => form.area !== '' && targetArea(form.area) === null
+    const range = h('p', { class: 'note error', 'data-testid': 'planner-regen-range', hidden: !outOfRange() },
+      t('planner.regenRange', { min: i18n.format(REGEN_MIN_M2), max: i18n.format(REGEN_MAX_M2) }))
+    const area = h('input', {
+      type: 'number', min: REGEN_MIN_M2, max: REGEN_MAX_M2, step: REGEN_ROUND_M2, inputmode: 'numeric', required: true,
+      value: form.area, 'data-testid': 'planner-regen-area',
+    })
+    // Typing does not redraw the panel (the input keeps its focus): it only enables the button and shows the bounds.
+    area.addEventListener('input', () => {
+      form.area = area.value
+      const b = panel?.querySelector<HTMLButtonElement>('[data-testid="planner-regen-send"]')
+      if (b) b.disabled = busy || targetArea(form.area) === null
+      range.hidden = !outOfRange()
+    })
+    area.addEventListener('keydown', (e) => {
+      if (e.key === 'Enter') void regenerate()
+    })
+    const shape = h('select', { 'data-testid': 'planner-regen-shape' },
+      ...(['square', 'h3'] as const).map((s) => h('option', { value: s, selected: s === form.shape }, t(s === 'h3' ? 'planner.shape.h3' : 'planner.shape.square'))))
+    shape.addEventListener('change', () => { form.shape = shape.value === 'h3' ? 'h3' : 'square' })
+    const hint = form.loading
+      ? t('planner.regenLoading')
+      : form.mean !== null ? t('planner.regenHint', { community: `${form.name} ${form.community}`, cells: form.cells ?? '–', mean: m2(form.mean) }) : null
+    return h('div', { class: 'locate-form regen', 'data-testid': 'planner-regen', 'data-community': form.community, 'data-mean': form.mean === null ? '' : Math.round(form.mean) },
+      hint ? h('p', { class: 'note', 'data-testid': 'planner-regen-hint' }, hint) : null,
+      h('label', {}, t('planner.regenArea'), area),
+      h('label', {}, t('planner.regenShape'), shape),
+      range)
   }
 
   function draftView(): HTMLElement {
