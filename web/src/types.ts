@@ -1,22 +1,24 @@
 /**
  * Shapes of the API answers the client reads. They mirror the route schemas in
  * server/routes/*.ts (the OpenAPI document at /docs/json is the contract).
+ * Where the server has the very type of an answer (already in its JSON form:
+ * dates as ISO strings), it is imported from there as a type: `import type`
+ * is erased by the build, so no server code enters the bundle, and the two
+ * cannot drift apart.
  */
 import type { Feature, FeatureCollection, LineString, MultiLineString, Polygon, MultiPolygon } from 'geojson'
+import type { Static } from 'typebox'
+import type { CellFeature as CellFeatureSchema } from '../../server/schemas.ts'
+import type { ChangesetRow } from '../../server/repositories/changesets.ts'
+import type { Preview as PreviewAnswer } from '../../server/repositories/grid-commit.ts'
+import type { DraftSummary } from '../../grids/redraw/changeset.ts'
+import type { ChangeProblem } from '../../grids/redraw/validate.ts'
+import type { RedrawOp } from '../../grids/redraw/types.ts'
 
-export interface CellProperties {
-  code: string
-  community_code: string
-  community_name: string
-  subdistrict_code: string
-  subdistrict_name: string
-  district_code: string
-  district_name: string
-  responsible_unit: string
-  responsible_unit_name: string | null
-  area_m2: number
-  version: number
-}
+export type { SubdistrictRow, CommunityRow } from '../../server/repositories/grid-repository.ts'
+
+/** A cell's properties as GET /api/cells and /api/cells/:code give them (the route's response schema). */
+export type CellProperties = Static<typeof CellFeatureSchema>['properties']
 
 export type CellGeometry = Polygon | MultiPolygon
 export type CellFeature = Feature<CellGeometry, CellProperties>
@@ -40,20 +42,6 @@ export interface GeocodeResult {
   distance_m: number
   grid_version: number | null
 }
-
-export interface SubdistrictRow {
-  code: string
-  district_code: string
-  name: string
-  pinyin: string | null
-  command_centre: string | null
-  command_centre_name: string | null
-  area_m2: number | null
-  communities: number
-  cells: number
-}
-
-export interface CommunityRow { code: string; subdistrict_code: string; name: string; area_m2: number | null; cells: number }
 
 /** Every error answer of the API: `{ error: { code, message, details } }`. */
 export interface ApiErrorBody { error: { code: string; message: string; details?: unknown } }
@@ -161,56 +149,29 @@ export interface Scores { level: string; formula: string; window: { from: string
 // ---- grid redraws (server/routes/changesets.ts) ----
 
 export type LonLat = [number, number]
-export interface LineStringGeometry { type: 'LineString'; coordinates: LonLat[] }
 
-/** An operation of a change set, as POST /api/changesets/:id/operations takes it. */
-export type RedrawOp =
-  | { type: 'split'; cell: string; line: LineStringGeometry }
-  | { type: 'merge'; cells: string[]; community?: string }
-  | { type: 'move_boundary'; cells: [string, string]; line: LineStringGeometry }
-  | { type: 'reassign'; cell: string; community: string }
-  | { type: 'regenerate'; community: string; target_area_m2: number; shape?: 'square' | 'h3' }
-
-export interface Changeset {
-  id: number
-  title: string
-  status: 'draft' | 'committed' | 'discarded'
-  author_id: number | null
-  base_version: number | null
-  min_area_m2: number
-  max_area_m2: number
-  committed_version: number | null
-  created_at: string
-  updated_at: string
-  committed_at: string | null
-  operations: number
-}
-
-export interface ChangeSummary { retired: string[]; reshaped: string[]; added: string[] }
+/**
+ * An operation as POST /api/changesets/:id/operations takes it (grids/redraw/types.ts);
+ * a change set as the API lists it; what a draft changes; a validation problem (the
+ * operation and cell it concerns, the field, the error code and why); a facility or
+ * open case that moves to another cell; the answer of a commit.
+ */
+export type { RedrawOp, RegenerateShape } from '../../grids/redraw/types.ts'
+export type { ChangesetRow as Changeset } from '../../server/repositories/changesets.ts'
+export type { DraftSummary as ChangeSummary } from '../../grids/redraw/changeset.ts'
+export type { ChangeProblem as RedrawProblem } from '../../grids/redraw/validate.ts'
+export type { Move as RedrawMove, CommitSummary as CommitResult } from '../../server/repositories/grid-commit.ts'
 
 /** GET /api/changesets/:id */
 export interface ChangesetDetail {
-  changeset: Changeset
+  changeset: ChangesetRow
   operations: { seq: number; op: RedrawOp; removed: string[]; upserted: string[] }[]
-  summary: ChangeSummary
+  summary: DraftSummary
 }
 
-/** One validation problem: the operation (seq) and cell it concerns, the field, the error code and why. */
-export interface RedrawProblem {
-  operation: number | null
-  cell: string | null
-  field: string
-  error: string
-  reason: string
-  area_m2?: number
-  at?: number[]
-}
+export interface Validation { valid: boolean; problems: ChangeProblem[]; summary: DraftSummary }
 
-export interface Validation { valid: boolean; problems: RedrawProblem[]; summary: ChangeSummary }
-
-/** A facility or open case that a change set moves to another cell. */
-export interface RedrawMove { kind: string; id: string; from_cell: string | null; to_cell: string | null }
-
+/** The properties the preview gives each cell before and after (server/repositories/grid-commit.ts). */
 export interface PreviewCellProperties {
   side: 'before' | 'after'
   code: string
@@ -220,25 +181,9 @@ export interface PreviewCellProperties {
   area_m2: number
 }
 
-/** GET /api/changesets/:id/preview */
-export interface Preview extends ChangeSummary {
-  changeset: number
-  areas: { code: string; before_m2: number | null; after_m2: number | null }[]
-  moves: RedrawMove[]
-  problems: RedrawProblem[]
+/** GET /api/changesets/:id/preview: the server's answer, its cells typed as the client reads them. */
+export interface Preview extends Omit<PreviewAnswer, 'cells'> {
   cells: FeatureCollection<CellGeometry, PreviewCellProperties>
-}
-
-/** POST /api/changesets/:id/commit */
-export interface CommitResult extends ChangeSummary {
-  changeset: number
-  version: number
-  effective_at: string
-  renumbered: Record<string, string>
-  facilities_moved: number
-  cases_moved: number
-  moves: RedrawMove[]
-  ms: number
 }
 
 /** The details of a 409 changeset_conflict: cells another commit changed since the draft read them. */

@@ -14,6 +14,7 @@
  */
 import { GeoJsonLayer, PathLayer, ScatterplotLayer } from '@deck.gl/layers'
 import type { Layer } from '@deck.gl/core'
+import type { Position } from 'geojson'
 import type { MapMouseEvent } from 'maplibre-gl'
 import { ApiError } from '../api.ts'
 import type { AppContext, ViewModule } from '../context.ts'
@@ -22,7 +23,7 @@ import { refreshGridTiles } from '../layers/cells.ts'
 import { rgba } from '../layers/palette.ts'
 import { bbox, extend, type BBox } from '../lib/geometry.ts'
 import type {
-  CellFeature, ChangesetDetail, CommitResult, ConflictDetails, LonLat, Preview, PreviewCellProperties, RedrawOp, RedrawProblem, Validation,
+  CellFeature, ChangesetDetail, CommitResult, ConflictDetails, LonLat, Preview, PreviewCellProperties, RedrawOp, RedrawProblem, RegenerateShape, Validation,
 } from '../types.ts'
 import { h } from '../ui/dom.ts'
 
@@ -44,7 +45,6 @@ const REGEN_MAX_M2 = 5_000_000
 const REGEN_ROUND_M2 = 100
 
 type Mode = 'select' | 'split' | 'merge' | 'regenerate'
-type Shape = 'square' | 'h3'
 
 /** The regenerate form: the community, its cell count and mean cell area once read, the target as typed, the shape. */
 interface RegenForm {
@@ -54,7 +54,7 @@ interface RegenForm {
   cells: number | null
   mean: number | null
   area: string
-  shape: Shape
+  shape: RegenerateShape
 }
 
 /** The community's mean cell area rounded to REGEN_ROUND_M2 and kept within the operation's bounds. */
@@ -166,8 +166,12 @@ export function plannerView(ctx: AppContext): ViewModule {
         lineWidthUnits: 'pixels',
       }))
     }
-    // Lines already in the draft, then the one being drawn.
-    const drafted = (draft?.operations ?? []).flatMap((o) => ('line' in o.op && o.op.line ? [o.op.line.coordinates] : []))
+    // Lines (and a split's polygon, from the API or the CLI) already in the draft, then the line being drawn.
+    const path = (ps: Position[]): LonLat[] => ps.map(([x, y]) => [x, y])
+    const drafted = (draft?.operations ?? []).flatMap(({ op }): LonLat[][] => {
+      if (op.type === 'split') return op.line ? [path(op.line.coordinates)] : op.polygon ? [path(op.polygon.coordinates[0])] : []
+      return op.type === 'move_boundary' ? [path(op.line.coordinates)] : []
+    })
     if (drafted.length) {
       layers.push(new PathLayer<LonLat[]>({
         id: 'planner-drafted-lines',
@@ -473,7 +477,10 @@ export function plannerView(ctx: AppContext): ViewModule {
 
   function opLabel(op: RedrawOp): string {
     switch (op.type) {
-      case 'split': return t('planner.op.split', { cell: op.cell, points: op.line.coordinates.length })
+      // A split by a polygon comes from the API or the CLI: its ring is closed, so the corners are one fewer than its points.
+      case 'split': return op.line
+        ? t('planner.op.split', { cell: op.cell, points: op.line.coordinates.length })
+        : t('planner.op.splitPolygon', { cell: op.cell, points: Math.max(0, (op.polygon?.coordinates[0]?.length ?? 1) - 1) })
       case 'merge': return t('planner.op.merge', { cells: op.cells.join(' + ') })
       case 'move_boundary': return t('planner.op.move_boundary', { cells: op.cells.join(' / ') })
       case 'reassign': return t('planner.op.reassign', { cell: op.cell, community: op.community })
