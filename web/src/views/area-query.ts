@@ -7,26 +7,22 @@
  * A click locates the cell (GET /api/geocode, as the dispatcher does); in draw
  * mode clicks add the polygon's corners and a double-click (or 完成) closes it.
  */
-import { PathLayer, PolygonLayer, ScatterplotLayer } from '@deck.gl/layers'
+import { PolygonLayer } from '@deck.gl/layers'
 import type { Layer } from '@deck.gl/core'
-import type { MapMouseEvent } from 'maplibre-gl'
 import { ApiError, type BaseArea } from '../api.ts'
 import type { AppContext } from '../context.ts'
 import type { MessageKey } from '../i18n.ts'
 import { rgba } from '../layers/palette.ts'
+import { clickDrawing } from '../map/click-drawing.ts'
 import { dayLabel, DAY_MS } from '../lib/window.ts'
 import type { Comprehensive, LonLat } from '../types.ts'
 import { h } from '../ui/dom.ts'
 
-/** A second click this close (px) to the last corner is the same corner (the two clicks of a double-click). */
-const SAME_POINT_PX = 4
 /** Items shown per list, open cases and named residents. */
 const SHOWN = 5
 const AREA = '#00897b'
 
 const BASE_KINDS = ['building', 'organisation', 'shop', 'school', 'hospital', 'market', 'poi'] as const
-
-type Mode = 'pick' | 'draw'
 
 export interface AreaQuery {
   /** The section's body in the leader's panel. */
@@ -42,8 +38,8 @@ export interface AreaQuery {
 export function areaQuery(ctx: AppContext, rerender: () => void): AreaQuery {
   const { i18n, api, auth, map, selection, analysis } = ctx
   const t = i18n.t.bind(i18n)
-  let mode: Mode = 'pick'
-  let corners: LonLat[] = []
+  // Draw mode: clicks add the polygon's corners, a double-click (or 完成) closes it.
+  const drawing = clickDrawing(map, { id: 'area-query-drawing', color: AREA, ring: true, onFinish: () => void finish(), onChange: () => rerender() })
   let polygon: LonLat[] | null = null
   let result: Comprehensive | null = null
   let error: { code: string; message: string } | null = null
@@ -95,44 +91,18 @@ export function areaQuery(ctx: AppContext, rerender: () => void): AreaQuery {
   })
 
   async function finish(): Promise<void> {
+    const corners = drawing.points
     if (corners.length < 3) return
     const ring: LonLat[] = [...corners, corners[0]]
     polygon = ring
-    corners = []
-    setMode('pick')
+    drawing.setActive(false)
     selection.set(null)
     await run((ac) => ask({ kind: 'polygon', polygon: { type: 'Polygon', coordinates: [ring] } }, ac))
   }
 
-  function addCorner(lng: number, lat: number): void {
-    const last = corners[corners.length - 1]
-    if (last) {
-      const a = map.project(last)
-      const b = map.project([lng, lat])
-      if (Math.hypot(a.x - b.x, a.y - b.y) < SAME_POINT_PX) return
-    }
-    corners = [...corners, [lng, lat]]
-    rerender()
-  }
-
-  function setMode(m: Mode): void {
-    mode = m
-    corners = []
-    // A double-click closes the polygon: it must not zoom the map while drawing.
-    if (m === 'draw') map.doubleClickZoom.disable()
-    else map.doubleClickZoom.enable()
-    map.getCanvas().style.cursor = m === 'draw' ? 'crosshair' : ''
-  }
-
-  const onDblClick = (e: MapMouseEvent): void => {
-    if (mode !== 'draw') return
-    e.preventDefault()
-    void finish()
-  }
-
   function clear(): void {
     request?.abort()
-    setMode('pick')
+    drawing.setActive(false)
     polygon = null
     result = null
     error = null
@@ -158,30 +128,7 @@ export function areaQuery(ctx: AppContext, rerender: () => void): AreaQuery {
         lineWidthUnits: 'pixels',
       }))
     }
-    if (corners.length) {
-      out.push(new PathLayer<LonLat[]>({
-        id: 'area-query-drawing',
-        data: [corners.length > 2 ? [...corners, corners[0]] : corners],
-        getPath: (p) => p,
-        getColor: rgba(AREA),
-        getWidth: 3,
-        widthUnits: 'pixels',
-        jointRounded: true,
-      }))
-      out.push(new ScatterplotLayer<LonLat>({
-        id: 'area-query-corners',
-        data: corners,
-        getPosition: (p) => p,
-        getRadius: 5,
-        radiusUnits: 'pixels',
-        getFillColor: [255, 255, 255, 255],
-        getLineColor: rgba(AREA),
-        stroked: true,
-        getLineWidth: 2,
-        lineWidthUnits: 'pixels',
-      }))
-    }
-    return out
+    return [...out, ...drawing.layers()]
   }
 
   // ---- the panel ----
@@ -262,18 +209,19 @@ export function areaQuery(ctx: AppContext, rerender: () => void): AreaQuery {
       b.addEventListener('click', onClick)
       return b
     }
-    const tools = mode === 'draw'
-      ? [button('aq-finish', 'aq.finish', () => void finish(), { primary: true, disabled: corners.length < 3 }),
-        button('aq-undo-point', 'aq.undoPoint', () => { corners = corners.slice(0, -1); rerender() }, { disabled: !corners.length }),
-        button('aq-cancel', 'aq.cancel', () => { setMode('pick'); rerender() })]
-      : [button('aq-draw', 'aq.draw', () => { setMode('draw'); rerender() }, { primary: true }),
+    const corners = drawing.points.length
+    const tools = drawing.active
+      ? [button('aq-finish', 'aq.finish', () => void finish(), { primary: true, disabled: corners < 3 }),
+        button('aq-undo-point', 'aq.undoPoint', () => drawing.undo(), { disabled: !corners }),
+        button('aq-cancel', 'aq.cancel', () => { drawing.setActive(false); rerender() })]
+      : [button('aq-draw', 'aq.draw', () => { drawing.setActive(true); rerender() }, { primary: true }),
         button('aq-clear', 'aq.clear', clear, { disabled: !result && !polygon && !error })]
     let body: HTMLElement | null = null
     if (error) body = h('p', { class: 'note error', role: 'alert', 'data-testid': 'aq-error', 'data-code': error.code }, error.message)
     else if (loading) body = h('p', { class: 'note', 'data-testid': 'aq-loading' }, t('aq.loading'))
     else if (result) body = resultView(result)
-    return h('section', { class: 'area-query', 'data-testid': 'area-query', 'data-mode': mode },
-      h('p', { class: 'hint' }, t(mode === 'draw' ? 'aq.drawHint' : 'aq.hint', { points: corners.length })),
+    return h('section', { class: 'area-query', 'data-testid': 'area-query', 'data-mode': drawing.active ? 'draw' : 'pick' },
+      h('p', { class: 'hint' }, t(drawing.active ? 'aq.drawHint' : 'aq.hint', { points: corners })),
       h('div', { class: 'buttons' }, ...tools),
       h('div', { 'aria-live': 'polite' }, body))
   }
@@ -283,20 +231,19 @@ export function areaQuery(ctx: AppContext, rerender: () => void): AreaQuery {
     layers,
     onMapClick(lng, lat) {
       if (!auth.token) return
-      if (mode === 'draw') addCorner(lng, lat)
+      if (drawing.active) drawing.add(lng, lat)
       else void queryCell(lng, lat)
     },
     mount() {
       if (mounted) return
       mounted = true
-      map.on('dblclick', onDblClick)
+      drawing.mount()
     },
     unmount() {
       if (!mounted) return
       mounted = false
       request?.abort()
-      map.off('dblclick', onDblClick)
-      setMode('pick')
+      drawing.unmount()
       if (result?.area.kind === 'cell') selection.set(null)
     },
   }

@@ -15,13 +15,13 @@
 import { GeoJsonLayer, PathLayer, ScatterplotLayer } from '@deck.gl/layers'
 import type { Layer } from '@deck.gl/core'
 import type { Position } from 'geojson'
-import type { MapMouseEvent } from 'maplibre-gl'
 import { ApiError } from '../api.ts'
 import type { AppContext, ViewModule } from '../context.ts'
 import type { MessageKey } from '../i18n.ts'
 import { refreshGridTiles } from '../layers/cells.ts'
 import { rgba } from '../layers/palette.ts'
 import { bbox, extend, type BBox } from '../lib/geometry.ts'
+import { clickDrawing } from '../map/click-drawing.ts'
 import type {
   CellFeature, ChangesetDetail, CommitResult, ConflictDetails, LonLat, Preview, PreviewCellProperties, RedrawOp, RedrawProblem, RegenerateShape, Validation,
 } from '../types.ts'
@@ -30,8 +30,6 @@ import { h } from '../ui/dom.ts'
 export const PLANNER_SLOT = 'planner'
 /** Roles that may write change sets (the API's `requireRole('planner', 'admin')`). */
 const WRITERS = ['planner', 'admin']
-/** A second click this close (px) to the last point is the same point (the two clicks of a double-click). */
-const SAME_POINT_PX = 4
 
 const LINE = '#c2185b'
 const ADDED = '#1565c0'
@@ -94,7 +92,6 @@ export function plannerView(ctx: AppContext): ViewModule {
   const t = i18n.t.bind(i18n)
   let panel: HTMLElement | undefined
   let mode: Mode = 'select'
-  let line: LonLat[] = []
   let second: CellFeature | null = null
   let regen: RegenForm | null = null
   let draft: ChangesetDetail | null = null
@@ -108,6 +105,8 @@ export function plannerView(ctx: AppContext): ViewModule {
   let request: AbortController | undefined
 
   deck.reserve(PLANNER_SLOT)
+  // Split mode: clicks add the points of the line, a double-click (or 完成) sends it.
+  const drawing = clickDrawing(map, { id: 'planner-split', color: LINE, ring: false, onFinish: () => void finishLine(), onChange: () => render() })
 
   const canWrite = (): boolean => auth.token !== null && WRITERS.includes(auth.me?.role ?? '')
 
@@ -182,30 +181,7 @@ export function plannerView(ctx: AppContext): ViewModule {
         widthUnits: 'pixels',
       }))
     }
-    if (line.length) {
-      layers.push(new PathLayer<LonLat[]>({
-        id: 'planner-line',
-        data: [line],
-        getPath: (p) => p,
-        getColor: rgba(LINE),
-        getWidth: 3,
-        widthUnits: 'pixels',
-        capRounded: true,
-        jointRounded: true,
-      }))
-      layers.push(new ScatterplotLayer<LonLat>({
-        id: 'planner-line-points',
-        data: line,
-        getPosition: (p) => p,
-        getRadius: 5,
-        radiusUnits: 'pixels',
-        getFillColor: [255, 255, 255, 255],
-        getLineColor: rgba(LINE),
-        stroked: true,
-        getLineWidth: 2,
-        lineWidthUnits: 'pixels',
-      }))
-    }
+    layers.push(...drawing.layers())
     const problems = [...(validation?.problems ?? []), ...(preview?.problems ?? [])].filter((p) => p.at && p.at.length >= 2)
     if (problems.length) {
       layers.push(new ScatterplotLayer<RedrawProblem>({
@@ -226,13 +202,10 @@ export function plannerView(ctx: AppContext): ViewModule {
 
   function setMode(m: Mode): void {
     mode = m
-    line = []
     second = null
     regen = null
-    // A double-click finishes a line: it must not zoom the map while drawing.
-    if (m === 'split') map.doubleClickZoom.disable()
-    else map.doubleClickZoom.enable()
-    map.getCanvas().style.cursor = m === 'split' || m === 'merge' ? 'crosshair' : ''
+    drawing.setActive(m === 'split')
+    if (m === 'merge') map.getCanvas().style.cursor = 'crosshair'
   }
 
   /** The cell at a point: the geocoder's answer, then its geometry. */
@@ -267,23 +240,6 @@ export function plannerView(ctx: AppContext): ViewModule {
       if (request === ac) request = undefined
     }
     render()
-  }
-
-  function addPoint(lng: number, lat: number): void {
-    const last = line[line.length - 1]
-    if (last) {
-      const a = map.project(last)
-      const b = map.project([lng, lat])
-      if (Math.hypot(a.x - b.x, a.y - b.y) < SAME_POINT_PX) return
-    }
-    line = [...line, [lng, lat]]
-    render()
-  }
-
-  const onDblClick = (e: MapMouseEvent): void => {
-    if (mode !== 'split') return
-    e.preventDefault()
-    void finishLine()
   }
 
   // ---- the draft ----
@@ -336,9 +292,10 @@ export function plannerView(ctx: AppContext): ViewModule {
 
   async function finishLine(): Promise<void> {
     const cell = selection.get()
+    const line = drawing.points
     if (!cell || line.length < 2 || busy) return
     const ok = await send({ type: 'split', cell: cell.properties.code, line: { type: 'LineString', coordinates: line } })
-    line = []
+    drawing.clear()
     if (ok) {
       selection.set(null)
       setMode('select')
@@ -509,8 +466,8 @@ export function plannerView(ctx: AppContext): ViewModule {
         button('planner-deselect', 'planner.deselect', () => { selection.set(null); render() }))
     } else if (mode === 'split') {
       tools.push(
-        button('planner-finish', 'planner.finish', () => void finishLine(), { primary: true, disabled: line.length < 2 }),
-        button('planner-undo-point', 'planner.undoPoint', () => { line = line.slice(0, -1); render() }, { disabled: !line.length }),
+        button('planner-finish', 'planner.finish', () => void finishLine(), { primary: true, disabled: drawing.points.length < 2 }),
+        button('planner-undo-point', 'planner.undoPoint', () => drawing.undo(), { disabled: !drawing.points.length }),
         button('planner-cancel', 'planner.cancel', () => { setMode('select'); render() }))
     } else if (mode === 'merge') {
       tools.push(
@@ -528,7 +485,7 @@ export function plannerView(ctx: AppContext): ViewModule {
         h('dt', {}, t('result.area')), h('dd', {}, m2(p.area_m2)),
         second ? h('dt', {}, t('planner.second')) : null,
         second ? h('dd', {}, h('code', { 'data-testid': 'planner-second' }, second.properties.code), ' ', h('small', {}, second.properties.community_name)) : null),
-      mode === 'split' ? h('p', { class: 'note', 'data-testid': 'planner-drawing' }, t('planner.drawHint', { points: line.length })) : null,
+      mode === 'split' ? h('p', { class: 'note', 'data-testid': 'planner-drawing' }, t('planner.drawHint', { points: drawing.points.length })) : null,
       mode === 'merge' ? h('p', { class: 'note' }, t('planner.mergeHint')) : null,
       mode === 'regenerate' && regen ? regenView(regen) : null,
       h('div', { class: 'buttons' }, ...tools))
@@ -673,13 +630,13 @@ export function plannerView(ctx: AppContext): ViewModule {
     mount(el) {
       panel = el
       setMode('select')
-      map.on('dblclick', onDblClick)
+      drawing.mount()
       render()
       void auth.ready.then(loadDraft)
     },
     unmount() {
       request?.abort()
-      map.off('dblclick', onDblClick)
+      drawing.unmount()
       setMode('select')
       selection.set(null)
       panel = undefined
@@ -687,7 +644,7 @@ export function plannerView(ctx: AppContext): ViewModule {
     },
     onMapClick({ lng, lat }) {
       if (!canWrite()) return
-      if (mode === 'split') addPoint(lng, lat)
+      if (mode === 'split') drawing.add(lng, lat)
       else void pick(lng, lat)
     },
     onLanguage: render,
