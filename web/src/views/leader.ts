@@ -205,6 +205,11 @@ export function leaderView(ctx: AppContext): ViewModule {
       })))
   }
 
+  // One button for the life of the view: the big screen re-renders the panel on every refresh, and a
+  // button made anew each time could be replaced under a pointer between press and release.
+  const bigButton = h('button', { type: 'button', class: 'big-button', 'data-testid': 'bigscreen' })
+  bigButton.addEventListener('click', () => setBig(!big))
+
   function setBig(on: boolean): void {
     big = on
     document.body.classList.toggle('bigscreen', on)
@@ -236,8 +241,8 @@ export function leaderView(ctx: AppContext): ViewModule {
       })
       return b
     }))
-    const bigButton = h('button', { type: 'button', class: 'big-button', 'data-testid': 'bigscreen', 'aria-pressed': String(big) }, t(big ? 'leader.exitBig' : 'leader.big'))
-    bigButton.addEventListener('click', () => setBig(!big))
+    bigButton.textContent = t(big ? 'leader.exitBig' : 'leader.big')
+    bigButton.setAttribute('aria-pressed', String(big))
     const sections = h('div', { class: 'tabs sections', role: 'tablist' }, ...SECTIONS.map((s) => {
       const b = h('button', { type: 'button', role: 'tab', class: s.id === section ? 'active' : '', 'aria-selected': String(s.id === section), 'data-testid': `section-${s.id}` }, t(s.key))
       b.addEventListener('click', () => setSection(s.id))
