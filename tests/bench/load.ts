@@ -68,16 +68,14 @@ try {
   await ensureStartCases(db)
   await ensureFrontage(db)
   await ensureDemoUsers(db)
-  const allCells = (await db.query<{ lon: number; lat: number }>('SELECT ST_X(p) AS lon, ST_Y(p) AS lat FROM (SELECT ST_PointOnSurface(geom) AS p FROM cells ORDER BY code) x')).rows
-  const allFacilities = (await db.query<{ lon: number; lat: number }>('SELECT ST_X(geom) AS lon, ST_Y(geom) AS lat FROM facilities WHERE GeometryType(geom) = \'POINT\' ORDER BY id LIMIT 20000')).rows
+  const cellPoints = (await db.query<{ lon: number; lat: number }>('SELECT ST_X(p) AS lon, ST_Y(p) AS lat FROM (SELECT ST_PointOnSurface(geom) AS p FROM cells ORDER BY code) x')).rows
+  const facilityPoints = (await db.query<{ lon: number; lat: number }>('SELECT ST_X(geom) AS lon, ST_Y(geom) AS lat FROM facilities WHERE GeometryType(geom) = \'POINT\' ORDER BY id LIMIT 20000')).rows
   await db.close()
   // A pool of POINTS locations spread over the district (every k-th), or all of them.
   const spread = <T>(xs: T[]): T[] => POINTS > 0 && POINTS < xs.length ? xs.filter((_, i) => i % Math.floor(xs.length / POINTS) === 0).slice(0, POINTS) : xs
-  const cellPoints = allCells
-  const facilityPoints = allFacilities
-  const tileCells = spread(allCells)
-  const tileFacilities = spread(allFacilities)
-  console.log(`fixtures loaded in ${((performance.now() - t0) / 1000).toFixed(1)} s: ${allCells.length} cells, ${allFacilities.length} facility points sampled; tiles drawn from ${tileCells.length} cells and ${tileFacilities.length} components`)
+  const tileCells = spread(cellPoints)
+  const tileFacilities = spread(facilityPoints)
+  console.log(`fixtures loaded in ${((performance.now() - t0) / 1000).toFixed(1)} s: ${cellPoints.length} cells, ${facilityPoints.length} facility points sampled; tiles drawn from ${tileCells.length} cells and ${tileFacilities.length} components`)
 
   const port = await freePort()
   const server = spawn(process.execPath, ['--expose-gc', '--import', 'tsx', '--import', './tests/bench/_memlog.ts', 'server/main.ts'], {
