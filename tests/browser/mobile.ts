@@ -88,24 +88,38 @@ async function main(): Promise<number> {
   const base = server.base
   const supervisorId = (await db.query<{ id: number }>("SELECT id FROM users WHERE name = '监督员 李明'")).rows[0]?.id
   try {
-    await h.check('loads in ≤ 2 s on a slow 4G profile, installable (manifest, service worker)', async () => {
-      const { context, page } = await phone(ctx, {})
-      const cdp = await context.newCDPSession(page)
-      await cdp.send('Network.enable')
-      await cdp.send('Network.emulateNetworkConditions', SLOW_4G)
-      const t0 = Date.now()
-      await open(page, base)
-      const ms = Date.now() - t0
-      const bytes = await page.evaluate(() => performance.getEntriesByType('resource').reduce((n, e) => n + ((e as PerformanceResourceTiming).transferSize || 0), 0))
-      console.log(`# phone app ready on slow 4G (150 ms RTT, 1.6 Mbit/s): ${ms} ms, ${Math.round(bytes / 1024)} KiB transferred`)
-      assert(ms <= 2000, `ready in ${ms} ms on slow 4G`)
-      const manifest = await page.evaluate(async () => (await fetch('/m/manifest.webmanifest')).json() as Promise<{ start_url: string; display: string; icons: unknown[] }>)
-      equal(manifest.start_url, '/m/', 'manifest start_url')
-      equal(manifest.display, 'standalone', 'manifest display')
-      await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: -1 })
-      const sw = await page.evaluate(async () => { const r = await navigator.serviceWorker.ready; return r.active?.scriptURL ?? '' })
-      assert(sw.endsWith('/m/sw.js'), `service worker active: ${sw}`)
-      await context.close()
+    await h.check('loads in ≤ 2 s on a slow 4G profile (median of 3 cold loads), installable (manifest, service worker)', async () => {
+      // The browser itself warms up first (its renderer and network processes start on the first page): one load
+      // unthrottled in a context that is then closed. Each measured load is in a new context, so it starts with an
+      // empty HTTP cache and no service worker, as a phone opening the app for the first time does. The median of three:
+      // one load on a shared machine can lose a second to a neighbour, which is not the app's doing.
+      const warm = await phone(ctx, {})
+      await open(warm.page, base)
+      await warm.context.close()
+      const runs: number[] = []
+      for (let i = 0; i < 3; i++) {
+        const { context, page } = await phone(ctx, {})
+        const cdp = await context.newCDPSession(page)
+        await cdp.send('Network.enable')
+        await cdp.send('Network.emulateNetworkConditions', SLOW_4G)
+        const t0 = Date.now()
+        await open(page, base)
+        const ms = Date.now() - t0
+        runs.push(ms)
+        const bytes = await page.evaluate(() => performance.getEntriesByType('resource').reduce((n, e) => n + ((e as PerformanceResourceTiming).transferSize || 0), 0))
+        console.log(`# phone app ready on slow 4G (150 ms RTT, 1.6 Mbit/s), cold load ${i + 1}: ${ms} ms, ${Math.round(bytes / 1024)} KiB transferred`)
+        if (i < 2) { await context.close(); continue }
+        const manifest = await page.evaluate(async () => (await fetch('/m/manifest.webmanifest')).json() as Promise<{ start_url: string; display: string; icons: unknown[] }>)
+        equal(manifest.start_url, '/m/', 'manifest start_url')
+        equal(manifest.display, 'standalone', 'manifest display')
+        await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: -1 })
+        const sw = await page.evaluate(async () => { const r = await navigator.serviceWorker.ready; return r.active?.scriptURL ?? '' })
+        assert(sw.endsWith('/m/sw.js'), `service worker active: ${sw}`)
+        await context.close()
+      }
+      const median = [...runs].sort((a, b) => a - b)[1]
+      console.log(`# phone app ready on slow 4G: median ${median} ms of ${runs.join(' / ')} ms`)
+      assert(median <= 2000, `ready in ${median} ms on slow 4G (median of ${runs.join(' / ')} ms)`)
     })
 
     const cover = await component(db, '01005', DEMO_SUBDISTRICT)

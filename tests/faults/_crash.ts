@@ -322,8 +322,11 @@ export async function crashTrials(op: Operation, copy: () => Promise<Copy>, opts
 
   const trials: Trial[] = []
   for (let i = 0; i < opts.kills; i++) {
-    // Anywhere from just after the request is sent to a little after the reference's commit became visible.
-    const delayMs = Math.round(commitMs * (0.02 + 1.08 * opts.rand()))
+    // Anywhere from just after the request is sent to a little after the reference's commit became visible, one kill
+    // in each of `kills` equal stretches of that span (stratified): with three kills one lands in the first third, so a
+    // run whose operation is quicker than the reference's (another process shared the cores then) still kills one
+    // inside it.
+    const delayMs = Math.round(commitMs * (0.02 + 1.08 * (i + opts.rand()) / opts.kills))
     const c = await copy()
     try {
       const s = await startServer(c.env)
