@@ -27,27 +27,23 @@ export async function insertPlaces(tx: Queryable, entries: readonly GazetteerEnt
   return entries.length
 }
 
-interface PlaceRow {
-  id: string
-  kind: GazetteerKind
-  name: string
-  aliases: string[]
-  address: string | null
-  subdistrict_code: string
-  community_code: string | null
-  lon: number
-  lat: number
-}
+/** One place as `loadPlaces` reads it: id, kind, name, aliases, address, subdistrict, community, lon, lat. */
+type PlaceTuple = [string, GazetteerKind, string, string[], string | null, string, string | null, number, number]
 
-/** Every place, for building the search index (road centrelines stay in the database). */
+/**
+ * Every place, for building the search index (road centrelines stay in the database). Read as one JSON array: as
+ * 57,663 rows of nine columns PGlite's wire reader took 1.7 s (an ArrayBuffer per field, and its array parser for
+ * the aliases); as one value it is a single JSON.parse. json_build_array writes float8 as float8out does, so the
+ * coordinates are the same doubles.
+ */
 export async function loadPlaces(db: Queryable): Promise<GazetteerEntry[]> {
-  const rows = (await db.query<PlaceRow>(`SELECT id, kind, name, aliases, address, subdistrict_code, community_code,
-    ST_X(geom) AS lon, ST_Y(geom) AS lat FROM places ORDER BY id`)).rows
-  return rows.map((r) => ({
-    id: r.id, kind: r.kind, name: r.name, lon: r.lon, lat: r.lat, subdistrictCode: r.subdistrict_code,
-    ...(r.aliases.length ? { aliases: r.aliases } : {}),
-    ...(r.address ? { address: r.address } : {}),
-    ...(r.community_code ? { communityCode: r.community_code } : {}),
+  const { j } = (await db.query<{ j: string }>(`SELECT coalesce(json_agg(json_build_array(id, kind, name, aliases, address,
+    subdistrict_code, community_code, ST_X(geom), ST_Y(geom)) ORDER BY id), '[]')::text AS j FROM places`)).rows[0]
+  return (JSON.parse(j) as PlaceTuple[]).map(([id, kind, name, aliases, address, subdistrictCode, communityCode, lon, lat]) => ({
+    id, kind, name, lon, lat, subdistrictCode,
+    ...(aliases.length ? { aliases } : {}),
+    ...(address ? { address } : {}),
+    ...(communityCode ? { communityCode } : {}),
   }))
 }
 
