@@ -16,11 +16,14 @@ import { fileURLToPath } from 'node:url'
 import pg from 'pg'
 import type { FeatureCollection } from 'geojson'
 import { cellFeature } from './helpers/grids.ts'
+import { pgliteDataDirCopy } from './helpers/db.ts'
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url))
 const dir = mkdtempSync(join(tmpdir(), 'wangge-cli-'))
-const env: NodeJS.ProcessEnv = { ...process.env, WANGGE_DATA_DIR: join(dir, 'pglite'), LOG_LEVEL: 'silent' }
 const admin = process.env.DATABASE_URL
+// Embedded: a copy of the migrated empty template (the CLI would otherwise spend its first command migrating).
+const dataDir = admin ? null : await pgliteDataDirCopy('empty')
+const env: NodeJS.ProcessEnv = { ...process.env, WANGGE_DATA_DIR: dataDir?.dataDir ?? join(dir, 'pglite'), LOG_LEVEL: 'silent' }
 let scratch: string | null = null
 if (admin) {
   scratch = `wangge_t_cli_${process.pid}`
@@ -35,6 +38,7 @@ if (admin) {
 } else delete env.DATABASE_URL
 t.teardown(async () => {
   rmSync(dir, { recursive: true, force: true })
+  dataDir?.remove()
   if (admin && scratch) {
     const c = new pg.Client({ connectionString: admin })
     await c.connect()

@@ -5,15 +5,12 @@
  */
 import t from 'tap'
 import { spawn } from 'node:child_process'
-import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import { isLoopbackHost } from '../server/config.ts'
 import { openDatabase } from '../server/db/index.ts'
 import { DEMO_SUBDISTRICT, DEMO_USERS, ensureDemoUsers, signInDemoUsers } from '../fixtures/users.ts'
 import { commandCentreUscc } from '../server/repositories/grid-import.ts'
 import type { Database } from '../server/db/types.ts'
-import { backend, testDatabase } from './helpers/db.ts'
+import { backend, pgliteDataDirCopy, testDatabase } from './helpers/db.ts'
 
 t.test('loopback addresses', async (t) => {
   for (const h of ['127.0.0.1', '127.1.2.3', 'localhost', '::1', '[::1]', '::ffff:127.0.0.1', 'LOCALHOST']) t.ok(isLoopbackHost(h), h)
@@ -57,12 +54,11 @@ function run(dataDir: string, env: Record<string, string>): Promise<{ outcome: s
 }
 
 t.test('npm start on an exposed address', { skip: backend === 'pglite' ? false : 'the server process is started on an embedded data directory (the guard is the same code on PostgreSQL)' }, async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'wangge-demo-guard-'))
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }))
-  const db = await openDatabase({ dataDir: join(dir, 'pg') })
+  const { dataDir, remove } = await pgliteDataDirCopy('empty')
+  t.teardown(remove)
+  const db = await openDatabase({ dataDir })
   await demoUsers(db)
   await db.close()
-  const dataDir = join(dir, 'pg')
 
   const refused = await run(dataDir, { HOST: '0.0.0.0' })
   t.equal(refused.outcome, '2', 'exits with 2')

@@ -7,10 +7,10 @@
  * the old state or the new one, never a mix (tests/faults/_crash.ts).
  */
 import t from 'tap'
-import { cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs'
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { join } from 'node:path'
-import { testDatabase } from '../helpers/db.ts'
+import { dirname, join } from 'node:path'
+import { pgliteDataDirCopy } from '../helpers/db.ts'
 import { openDatabase } from '../../server/db/index.ts'
 import { buildDraft, neighbourPairs, commitOperation, crashTrials, importBody, importOperation, seeded, startServer, stopServer, type Copy, type CrashReport } from './_crash.ts'
 
@@ -20,12 +20,10 @@ const KILLS = Number(process.env.FAULT_KILLS ?? 3)
 const SEED = Number(process.env.FAULT_SEED ?? 9002)
 const rand = seeded(SEED)
 
-// The base: a copy of the chaoyang template (tests/helpers/db.ts copies it to wangge-test-<pid>-<hex>/pg).
-const before = new Set(readdirSync(tmpdir()))
-const { db: baseDb } = await testDatabase('chaoyang')
-const made = readdirSync(tmpdir()).filter((f) => f.startsWith(`wangge-test-${process.pid}-`) && !before.has(f))
-if (made.length !== 1) throw new Error(`could not find the template copy's directory (${made.join(', ')})`)
-const baseRoot = join(tmpdir(), made[0])
+// The base: a copy of the chaoyang template's data directory (<root>/pg), copied again for every trial.
+const base = await pgliteDataDirCopy('chaoyang')
+const baseRoot = dirname(base.dataDir)
+const baseDb = await openDatabase({ dataDir: base.dataDir })
 const work = mkdtempSync(join(tmpdir(), 'wangge-crash-'))
 try {
   const pairs = await neighbourPairs(baseDb, Number(process.env.FAULT_MERGES ?? 40))
@@ -84,6 +82,6 @@ try {
   t.equal(locksSeen.length, 2 * KILLS, 'every killed server left its lock behind, and every reopen took it over')
 } finally {
   rmSync(work, { recursive: true, force: true })
-  rmSync(baseRoot, { recursive: true, force: true })
+  base.remove()
 }
 
