@@ -1,5 +1,5 @@
 /** The embedded backend: PGlite (PostgreSQL in WebAssembly) with PostGIS, persisted in a directory. */
-import { PGlite, type Transaction } from '@electric-sql/pglite'
+import { PGlite, types, type Transaction } from '@electric-sql/pglite'
 import { postgis } from '@electric-sql/pglite-postgis'
 import type { Extension } from '@electric-sql/pglite'
 import { pathToFileURL } from 'node:url'
@@ -59,7 +59,6 @@ function lockDataDir(dataDir: string): () => void {
   throw new DataDirLockedError(`could not lock ${dataDir}`)
 }
 
-const BYTEA = 17
 /**
  * bytea as node-postgres returns it (a Buffer), decoded natively: PGlite's own parser builds the array one parseInt per
  * byte, ≈ 7× slower (8,423 cells' WKB, 1 MB: 185–400 ms against 28–51 ms), and the geocoder's and the facility
@@ -83,7 +82,7 @@ export async function openPglite(opts: PgliteOptions = {}): Promise<Database> {
   }
   let pg: PGlite
   try {
-    pg = await PGlite.create({ dataDir: opts.dataDir, extensions: { postgis: slim }, parsers: { [BYTEA]: parseBytea } })
+    pg = await PGlite.create({ dataDir: opts.dataDir, extensions: { postgis: slim }, parsers: { [types.BYTEA]: parseBytea } })
   } catch (err) {
     unlock()
     throw err

@@ -11,7 +11,7 @@
  */
 import { mkdirSync } from 'node:fs'
 import { join } from 'node:path'
-import type { Browser, BrowserContext, Page } from 'playwright-core'
+import type { Browser, BrowserContext, CDPSession, Page } from 'playwright-core'
 import { buildWeb, webBuildState } from '../../server/web-build.ts'
 import { projectPath } from '../../server/paths.ts'
 import { demoToken, DEMO_SUBDISTRICT } from '../../fixtures/users.ts'
@@ -96,8 +96,7 @@ async function main(): Promise<number> {
       const warm = await phone(ctx, {})
       await open(warm.page, base)
       await warm.context.close()
-      const runs: number[] = []
-      for (let i = 0; i < 3; i++) {
+      const coldLoad = async (i: number): Promise<{ ms: number; context: BrowserContext; page: Page; cdp: CDPSession }> => {
         const { context, page } = await phone(ctx, {})
         const cdp = await context.newCDPSession(page)
         await cdp.send('Network.enable')
@@ -105,18 +104,26 @@ async function main(): Promise<number> {
         const t0 = Date.now()
         await open(page, base)
         const ms = Date.now() - t0
-        runs.push(ms)
         const bytes = await page.evaluate(() => performance.getEntriesByType('resource').reduce((n, e) => n + ((e as PerformanceResourceTiming).transferSize || 0), 0))
-        console.log(`# phone app ready on slow 4G (150 ms RTT, 1.6 Mbit/s), cold load ${i + 1}: ${ms} ms, ${Math.round(bytes / 1024)} KiB transferred`)
-        if (i < 2) { await context.close(); continue }
-        const manifest = await page.evaluate(async () => (await fetch('/m/manifest.webmanifest')).json() as Promise<{ start_url: string; display: string; icons: unknown[] }>)
-        equal(manifest.start_url, '/m/', 'manifest start_url')
-        equal(manifest.display, 'standalone', 'manifest display')
-        await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: -1 })
-        const sw = await page.evaluate(async () => { const r = await navigator.serviceWorker.ready; return r.active?.scriptURL ?? '' })
-        assert(sw.endsWith('/m/sw.js'), `service worker active: ${sw}`)
-        await context.close()
+        console.log(`# phone app ready on slow 4G (150 ms RTT, 1.6 Mbit/s), cold load ${i}: ${ms} ms, ${Math.round(bytes / 1024)} KiB transferred`)
+        return { ms, context, page, cdp }
       }
+      const runs: number[] = []
+      for (let i = 1; i <= 2; i++) {
+        const load = await coldLoad(i)
+        runs.push(load.ms)
+        await load.context.close()
+      }
+      // The last load's page is then checked for what makes the app installable.
+      const { ms, context, page, cdp } = await coldLoad(3)
+      runs.push(ms)
+      const manifest = await page.evaluate(async () => (await fetch('/m/manifest.webmanifest')).json() as Promise<{ start_url: string; display: string; icons: unknown[] }>)
+      equal(manifest.start_url, '/m/', 'manifest start_url')
+      equal(manifest.display, 'standalone', 'manifest display')
+      await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: -1 })
+      const sw = await page.evaluate(async () => { const r = await navigator.serviceWorker.ready; return r.active?.scriptURL ?? '' })
+      assert(sw.endsWith('/m/sw.js'), `service worker active: ${sw}`)
+      await context.close()
       const median = [...runs].sort((a, b) => a - b)[1]
       console.log(`# phone app ready on slow 4G: median ${median} ms of ${runs.join(' / ')} ms`)
       assert(median <= 2000, `ready in ${median} ms on slow 4G (median of ${runs.join(' / ')} ms)`)

@@ -28,7 +28,7 @@ const work = mkdtempSync(join(tmpdir(), 'wangge-crash-'))
 try {
   const pairs = await neighbourPairs(baseDb, Number(process.env.FAULT_MERGES ?? 40))
   await baseDb.close()
-  const s0 = await startServer({ WANGGE_DATA_DIR: join(baseRoot, 'pg') })
+  const s0 = await startServer({ WANGGE_DATA_DIR: base.dataDir })
   let changeset: number
   try {
     changeset = await buildDraft(s0.base, pairs)
